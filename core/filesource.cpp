@@ -1,0 +1,26 @@
+#include "filesource.h"
+
+#include "workspacepath.h"
+
+void MemoryFileSource::setFile(const QString &path, const QByteArray &contents, int mode)
+{
+    m_files.insert(path, contents);
+    m_modes.insert(path, mode);
+}
+
+Result<QString> MemoryFileSource::normalize(const QString &path) const
+{
+    return WorkspacePath::normalize(path);
+}
+
+Result<FileState> MemoryFileSource::read(const QString &relativePath) const
+{
+    FileState s;
+    auto it = m_files.constFind(relativePath);
+    if (it != m_files.constEnd()) {
+        s.exists = true;
+        s.contents = *it;
+        s.mode = m_modes.value(relativePath, 0644);
+    }
+    return s;
+}

@@ -1,0 +1,49 @@
+#pragma once
+// A copy-on-write view of the workspace that planners edit in memory. Reads fall through to the
+// base FileSource; writes stay here. changeSet() then says what differs from the base, which is
+// all that Workspace::commit ever writes. Every format's planner works through one of these.
+
+#include "changeset.h"
+#include "filesource.h"
+
+#include <QHash>
+#include <QMap>
+
+class StagedTree
+{
+public:
+    explicit StagedTree(const FileSource &base) : m_base(base) {}
+
+    // Sandbox-normalizes a path named by a patch (see FileSource::normalize).
+    Result<QString> normalize(const QString &path) const { return m_base.normalize(path); }
+
+    // All take normalized paths (from normalize()).
+    Result<FileState> read(const QString &path) const;
+    bool exists(const QString &path) const;
+    void write(const QString &path, const QByteArray &contents);
+    void remove(const QString &path);
+    void setMode(const QString &path, int mode);
+    // Moves path to newPath (contents and mode); the change set reports a rename.
+    Status rename(const QString &path, const QString &newPath);
+
+    // What differs from the base, in a stable order (sorted by path).
+    Result<ChangeSet> changeSet() const;
+    QStringList &notes() { return m_notes; }
+
+private:
+    struct Entry
+    {
+        bool exists = false;
+        QByteArray contents;
+        int mode = 0644;
+        bool modeSet = false;
+    };
+    const FileSource &m_base;
+    QMap<QString, Entry> m_entries;
+    QHash<QString, QString> m_renamedFrom; // new path -> original path
+    QStringList m_notes;
+};
+
+// Counts lines the cheap way, by trimming the common head and tail: good enough for a plan.
+void countChangedLines(const QByteArray &before, const QByteArray &after, int *added,
+                       int *removed);

@@ -1,0 +1,47 @@
+#include "testsupport.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+
+namespace TestSupport {
+
+void writeTree(const QString &dir, const QMap<QString, QByteArray> &files)
+{
+    for (auto it = files.constBegin(); it != files.constEnd(); ++it) {
+        const QString path = dir + QLatin1Char('/') + it.key();
+        QDir().mkpath(QFileInfo(path).absolutePath());
+        QFile f(path);
+        if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            f.write(it.value());
+    }
+}
+
+QMap<QString, QByteArray> readTree(const QString &dir)
+{
+    QMap<QString, QByteArray> out;
+    QDirIterator it(dir, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot,
+                    QDirIterator::Subdirectories);
+    const QDir base(dir);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        const QFileInfo info(path);
+        const QString rel = base.relativeFilePath(path);
+        if (info.isSymLink())
+            out.insert(rel, "->" + info.symLinkTarget().toUtf8());
+        else
+            out.insert(rel, readFile(path));
+    }
+    return out;
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return QByteArray();
+    return f.readAll();
+}
+
+} // namespace TestSupport

@@ -1,0 +1,70 @@
+#include "stagedtree.h"
+
+#include <QTest>
+
+class tst_StagedTree : public QObject
+{
+    Q_OBJECT
+private slots:
+    void readsFallThroughToBase()
+    {
+        MemoryFileSource base;
+        base.setFile("a.txt", "one\n");
+        StagedTree tree(base);
+        QCOMPARE(tree.read("a.txt")->contents, QByteArray("one\n"));
+        QVERIFY(!tree.exists("b.txt"));
+        QVERIFY(tree.changeSet()->isEmpty());
+    }
+    void reportsEachAction()
+    {
+        MemoryFileSource base;
+        base.setFile("mod.txt", "a\nb\nc\n");
+        base.setFile("del.txt", "x\n");
+        base.setFile("old.txt", "keep\n");
+        StagedTree tree(base);
+        tree.write("mod.txt", "a\nB\nc\n");
+        tree.remove("del.txt");
+        tree.write("new.txt", "n1\nn2\n");
+        QVERIFY(tree.rename("old.txt", "dir/moved.txt").ok());
+        const ChangeSet cs = tree.changeSet().value();
+        QCOMPARE(cs.changes.size(), 4);
+        QCOMPARE(cs.changes[0].path, QString("del.txt"));
+        QCOMPARE(cs.changes[0].action, FileChange::Action::Deleted);
+        QCOMPARE(cs.changes[1].path, QString("dir/moved.txt"));
+        QCOMPARE(cs.changes[1].action, FileChange::Action::Renamed);
+        QCOMPARE(cs.changes[1].oldPath, QString("old.txt"));
+        QCOMPARE(cs.changes[2].path, QString("mod.txt"));
+        QCOMPARE(cs.changes[2].linesAdded, 1);
+        QCOMPARE(cs.changes[2].linesRemoved, 1);
+        QCOMPARE(cs.changes[3].action, FileChange::Action::Added);
+    }
+    void createThenDeleteIsNothing()
+    {
+        MemoryFileSource base;
+        StagedTree tree(base);
+        tree.write("tmp.txt", "x");
+        tree.remove("tmp.txt");
+        QVERIFY(tree.changeSet()->isEmpty());
+    }
+    void renameOfMissingFileFails()
+    {
+        MemoryFileSource base;
+        StagedTree tree(base);
+        const Status s = tree.rename("nope", "b");
+        QVERIFY(!s.ok());
+        QCOMPARE(s.error().code, QString("file_not_found"));
+    }
+    void modeChangeAlone()
+    {
+        MemoryFileSource base;
+        base.setFile("run.sh", "#!/bin/sh\n", 0644);
+        StagedTree tree(base);
+        tree.setMode("run.sh", 0755);
+        const ChangeSet cs = tree.changeSet().value();
+        QCOMPARE(cs.changes.size(), 1);
+        QCOMPARE(*cs.changes[0].mode, 0755);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_StagedTree)
+#include "tst_stagedtree.moc"
