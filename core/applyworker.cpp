@@ -1,0 +1,57 @@
+#include "applyworker.h"
+
+#include "faultinjection.h"
+
+#include <QPointer>
+
+ApplyWorker::ApplyWorker(Workspace *workspace, CommandRunner commands, QObject *parent)
+    : QObject(parent), m_executor(workspace, std::move(commands))
+{
+    m_pool.setMaxThreadCount(1); // patches apply strictly one at a time, in order
+    m_pool.setExpiryTimeout(-1);
+}
+
+ApplyWorker::~ApplyWorker() { m_pool.waitForDone(); }
+
+void ApplyWorker::deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
+                          Done done)
+{
+    Q_UNUSED(progress);
+    QPointer<ApplyWorker> self(this);
+    const QString id = delivery.id;
+    m_pool.start([this, self, id, body, done] {
+        Outcome outcome;
+        const Result<Envelope> envelope = Envelope::parse(body);
+        if (!envelope.ok()) {
+            outcome = Outcome::failure("rejected", QString(), envelope.error());
+        } else {
+            outcome = m_executor.execute(*envelope, id);
+            if (outcome.applied())
+                FaultInjection::crashPoint("after-commit");
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [self, done, outcome] {
+                if (self)
+                    done(outcome);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void ApplyWorker::confirmed(const QString &deliveryId, const Outcome &outcome)
+{
+    if (outcome.applied())
+        m_executor.workspace()->finalize(deliveryId);
+}
+
+void ApplyWorker::recover(const std::function<bool(const QString &)> &isSettled)
+{
+    Workspace *ws = m_executor.workspace();
+    for (const QString &txn : ws->openTransactions()) {
+        if (isSettled(txn))
+            ws->finalize(txn);
+        else
+            ws->rollback(txn); // never confirmed: undo, and the delivery runs again
+    }
+}

@@ -1,0 +1,27 @@
+#pragma once
+// Where the Dispatcher hands each journaled delivery: the local executor (all-in-one, runner)
+// or the Forwarder (relay). A sink reports progress for the timeline and, once, the outcome.
+
+#include "delivery.h"
+
+#include <QJsonObject>
+#include <functional>
+
+class DeliverySink
+{
+public:
+    using Progress = std::function<void(const QString &state, const QJsonObject &detail)>;
+    using Done = std::function<void(const Outcome &outcome)>;
+
+    virtual ~DeliverySink() = default;
+    // The status a delivery has while this sink works on it ("applying", "forwarding").
+    virtual QString activeStatus() const = 0;
+    // Starts one delivery; calls done exactly once, on the caller's thread.
+    virtual void deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
+                         Done done) = 0;
+    // The outcome is logged and journaled: make it permanent (e.g. drop rollback data).
+    virtual void confirmed(const QString &deliveryId, const Outcome &outcome) {}
+    // Before any delivery starts: settle work a crash interrupted. `loggedOutcome` says what
+    // the confirmation log holds for a delivery, if anything.
+    virtual void recover(const std::function<bool(const QString &deliveryId)> &isSettled) {}
+};

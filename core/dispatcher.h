@@ -1,0 +1,62 @@
+#pragma once
+// Hands journaled deliveries to the sink one at a time, in order of receipt; writes each
+// outcome to the confirmation log first, then the journal, then tells everyone. Resumes
+// unfinished deliveries after a crash, and can be paused (intake keeps journaling).
+
+#include "confirmationlog.h"
+#include "deliveryjournal.h"
+#include "deliverysink.h"
+
+#include <QObject>
+#include <QQueue>
+#include <QTimer>
+
+class Dispatcher final : public QObject
+{
+    Q_OBJECT
+public:
+    Dispatcher(DeliveryJournal *journal, ConfirmationLog *log, DeliverySink *sink,
+               QObject *parent = nullptr);
+
+    // Settles what a crash interrupted and queues every unfinished delivery. Call once.
+    Status recover();
+    void start();
+    void enqueue(const Delivery &delivery);
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
+    bool isBusy() const { return !m_current.isEmpty(); }
+    int queueLength() const { return int(m_queue.size()) + (isBusy() ? 1 : 0); }
+    QString currentDelivery() const { return m_current; }
+    QString lastResult() const { return m_lastResult; }
+    QString logError() const { return m_logError; }
+    // Stops taking new deliveries and waits (running the event loop) for the current one.
+    void drain(int timeoutMs);
+
+signals:
+    void deliveryChanged(const QString &id, const QString &patchId, const QString &status);
+    void deliveryFinished(const QString &id, const QString &patchId, const Outcome &outcome);
+    void pausedChanged(bool paused);
+    void idle();
+
+private:
+    void pump();
+    void onDone(const QString &id, const QString &patchId, const Outcome &outcome);
+    void settle(const QString &id, const QString &patchId, const Outcome &outcome);
+
+    struct Item
+    {
+        QString id;
+        QString patchId;
+    };
+    DeliveryJournal *m_journal;
+    ConfirmationLog *m_log;
+    DeliverySink *m_sink;
+    QQueue<Item> m_queue;
+    QString m_current;
+    bool m_paused = false;
+    bool m_started = false;
+    bool m_draining = false;
+    QString m_lastResult;
+    QString m_logError;
+    QTimer m_logRetry;
+};

@@ -1,0 +1,242 @@
+#include "engine.h"
+
+#include "applyworker.h"
+#include "dispatcher.h"
+#include "envelope.h"
+#include "httpserver.h"
+#include "webhookserver.h"
+#include "workspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcEngine, "ghostrunner.engine")
+
+Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::move(config))
+{
+    m_uptime.start();
+}
+
+Engine::~Engine() { stop(); }
+
+Status Engine::start()
+{
+    const QString state = m_config.stateDir;
+    for (const QString &sub : {QString(), QStringLiteral("/logs"), QStringLiteral("/patches"),
+                               QStringLiteral("/txn")}) {
+        if (!QDir().mkpath(state + sub))
+            return makeError("state_dir_unwritable",
+                             QStringLiteral("cannot create the state directory %1").arg(state + sub));
+    }
+    {
+        QFile probe(state + QStringLiteral("/.write-probe"));
+        if (!probe.open(QIODevice::WriteOnly))
+            return makeError("state_dir_unwritable",
+                             QStringLiteral("state directory %1 is not writable: %2")
+                                 .arg(state, probe.errorString()));
+        probe.close();
+        probe.remove();
+    }
+    if (Status s = m_journal.open(state + QStringLiteral("/journal.sqlite")); !s.ok())
+        return s;
+    if (Status s = m_log.open(state + QStringLiteral("/logs/delivery-confirmation.log")); !s.ok())
+        return s;
+
+    WorkspaceOptions wsOptions;
+    wsOptions.allowGit = m_config.allowGit;
+    wsOptions.txnDir = state + QStringLiteral("/txn");
+    m_workspace = std::make_unique<Workspace>(m_config.workspace, wsOptions);
+    if (Status s = m_workspace->checkWritable(); !s.ok())
+        return s;
+
+    CommandPolicy commands;
+    commands.allowed = m_config.allowCommands;
+    commands.allowList = m_config.commandAllowList;
+    commands.timeoutMs = m_config.commandTimeoutS * 1000;
+    auto *worker = new ApplyWorker(m_workspace.get(), CommandRunner(commands), this);
+    m_sink = worker;
+    m_sinkObject = worker;
+
+    m_dispatcher = new Dispatcher(&m_journal, &m_log, m_sink, this);
+    connect(m_dispatcher, &Dispatcher::deliveryChanged, this, &Engine::deliveryChanged);
+    connect(m_dispatcher, &Dispatcher::deliveryFinished, this, &Engine::deliveryFinished);
+    connect(m_dispatcher, &Dispatcher::deliveryFinished, this, &Engine::recheckHealth);
+    connect(m_dispatcher, &Dispatcher::pausedChanged, this, &Engine::pausedChanged);
+    connect(m_dispatcher, &Dispatcher::pausedChanged, this, &Engine::recheckHealth);
+    if (Status s = m_dispatcher->recover(); !s.ok())
+        return s;
+    m_dispatcher->setPaused(m_config.startPaused);
+
+    m_api = new WebhookServer(this, this);
+    m_http = new HttpServer(m_api, this);
+    HttpLimits limits;
+    limits.maxBodyBytes = m_config.maxBodyBytes;
+    limits.maxHeaderBytes = m_config.maxHeaderBytes;
+    limits.maxHeaderCount = m_config.maxHeaderCount;
+    limits.idleTimeoutMs = m_config.idleTimeoutS * 1000;
+    limits.requestTimeoutMs = m_config.requestTimeoutS * 1000;
+    limits.maxConnections = m_config.maxConnections;
+    m_http->setLimits(limits);
+    if (Status s = m_http->start(QHostAddress(m_config.bind), quint16(m_config.effectivePort()));
+        !s.ok())
+        return s;
+    m_running = true;
+    m_dispatcher->start();
+    m_lastHealth = health().overall();
+    qCInfo(lcEngine, "engine started: role %s, workspace %s, state %s",
+           qPrintable(m_config.role), qPrintable(m_workspace->root()), qPrintable(state));
+    return {};
+}
+
+void Engine::stop()
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    if (m_http)
+        m_http->stopAccepting();
+    if (m_dispatcher)
+        m_dispatcher->drain(30000);
+    if (auto *worker = qobject_cast<ApplyWorker *>(m_sinkObject))
+        worker->waitForIdle();
+    qCInfo(lcEngine, "engine stopped");
+}
+
+QString Engine::listeningAddress() const
+{
+    return m_http ? m_http->listeningAddress() : QString();
+}
+
+quint16 Engine::port() const { return m_http ? m_http->serverPort() : 0; }
+
+QString Engine::webhookUrl() const
+{
+    return QStringLiteral("http://%1/webhook").arg(listeningAddress());
+}
+
+qint64 Engine::uptimeSeconds() const { return m_uptime.elapsed() / 1000; }
+
+int Engine::queueLength() const { return m_dispatcher ? m_dispatcher->queueLength() : 0; }
+
+void Engine::setPaused(bool paused)
+{
+    if (m_dispatcher)
+        m_dispatcher->setPaused(paused);
+}
+
+bool Engine::isPaused() const { return m_dispatcher && m_dispatcher->isPaused(); }
+
+HealthReport Engine::health() const
+{
+    HealthReport r;
+    ComponentHealth server;
+    const QString listening = listeningAddress();
+    server.fields.insert("listening", listening.isEmpty() ? QJsonValue() : QJsonValue(listening));
+    if (listening.isEmpty()) {
+        server.status = Health::Failing;
+        server.message = QStringLiteral("not listening");
+    }
+    r.set("server", server);
+
+    ComponentHealth journal;
+    const qint64 pending = m_journal.isOpen() ? m_journal.pendingCount() : -1;
+    journal.fields.insert("pending", pending < 0 ? 0 : pending);
+    journal.fields.insert("path", m_journal.path());
+    if (!m_journal.isOpen() || pending < 0) {
+        journal.status = Health::Failing;
+        journal.message = QStringLiteral("the journal cannot be read: %1").arg(m_journal.lastError());
+    } else if (!m_journal.lastError().isEmpty()) {
+        journal.status = Health::Failing;
+        journal.message = m_journal.lastError();
+    } else if (pending >= m_config.maxQueue) {
+        journal.status = Health::Degraded;
+        journal.message = QStringLiteral("the intake queue is full (%1 unfinished)").arg(pending);
+    }
+    r.set("journal", journal);
+
+    ComponentHealth executor;
+    const Status writable = m_workspace ? m_workspace->checkWritable()
+                                        : Status(makeError("workspace_missing", "not started"));
+    executor.fields.insert("workspace", m_workspace ? m_workspace->root() : m_config.workspace);
+    executor.fields.insert("writable", writable.ok());
+    const QString last = m_dispatcher ? m_dispatcher->lastResult() : QString();
+    executor.fields.insert("last_result", last.isEmpty() ? QJsonValue() : QJsonValue(last));
+    executor.fields.insert("paused", isPaused());
+    executor.fields.insert("queue", queueLength());
+    if (!writable.ok()) {
+        executor.status = Health::Failing;
+        executor.message = writable.error().message;
+    } else if (m_dispatcher && !m_dispatcher->logError().isEmpty()) {
+        executor.status = Health::Failing;
+        executor.message = m_dispatcher->logError();
+    } else if (isPaused()) {
+        executor.status = Health::Degraded;
+        executor.message = QStringLiteral("applying is paused; deliveries are journaled and wait");
+    }
+    r.set("executor", executor);
+    return r;
+}
+
+void Engine::recheckHealth()
+{
+    const Health now = health().overall();
+    if (now != m_lastHealth) {
+        const Health before = m_lastHealth;
+        m_lastHealth = now;
+        emit healthChanged(now, before);
+    }
+}
+
+Result<RecordResult> Engine::intake(const IntakeRequest &request)
+{
+    const Result<Envelope> envelope = Envelope::parse(request.body);
+    if (!envelope.ok())
+        return envelope.error();
+    if (m_journal.pendingCount() >= m_config.maxQueue)
+        return makeError("queue_full", QStringLiteral("%1 deliveries are waiting; retry later")
+                                           .arg(m_config.maxQueue));
+    RecordRequest rr;
+    rr.patchId = envelope->id;
+    rr.bodyHash = envelope->bodyHash;
+    rr.dedupeKey = request.dedupeKey;
+    rr.format = envelope->format;
+    rr.body = request.body;
+    rr.receivedAtMs = request.receivedAtMs;
+    rr.replayOf = request.replayOf;
+    rr.source = request.source;
+    rr.deliveryId = request.deliveryId;
+    Result<RecordResult> recorded = m_journal.record(rr);
+    if (!recorded.ok()) {
+        recheckHealth();
+        return recorded;
+    }
+    if (recorded->duplicate)
+        return recorded;
+    // A readable copy beside the journal; the journal holds the durable one.
+    QFile copy(m_config.stateDir + QStringLiteral("/patches/") + recorded->delivery.id +
+               QStringLiteral(".json"));
+    if (copy.open(QIODevice::WriteOnly))
+        copy.write(request.body);
+    qCInfo(lcEngine, "delivery %s: journaled patch %s (%s)", qPrintable(recorded->delivery.id),
+           qPrintable(envelope->id), qPrintable(envelope->format));
+    m_dispatcher->enqueue(recorded->delivery);
+    return recorded;
+}
+
+Result<RecordResult> Engine::replay(const QString &deliveryId)
+{
+    const Result<Delivery> old = m_journal.find(deliveryId, false);
+    if (!old.ok())
+        return old.error();
+    if (!old->isFinal())
+        return makeError("not_finished",
+                         QStringLiteral("delivery %1 is still %2; replay it once it has finished")
+                             .arg(deliveryId, old->status));
+    IntakeRequest r;
+    r.body = m_journal.body(deliveryId);
+    r.source = QStringLiteral("replay");
+    r.replayOf = deliveryId;
+    return intake(r);
+}

@@ -1,0 +1,93 @@
+#pragma once
+// The composition root: builds and owns every component from a Config (journal, log,
+// workspace, executor or forwarder, dispatcher, HTTP server) and hands each what it needs. No
+// singletons. start() reports why it could not start as a value; both front ends (daemon, tray)
+// drive the engine only through this class and its signals.
+
+#include "config.h"
+#include "confirmationlog.h"
+#include "deliveryjournal.h"
+#include "healthreport.h"
+#include "outcome.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <memory>
+
+class ApplyWorker;
+class DeliverySink;
+class Dispatcher;
+class HttpServer;
+class WebhookServer;
+class Workspace;
+
+struct IntakeRequest
+{
+    QByteArray body;
+    QString dedupeKey; // webhook-id / X-GitHub-Delivery / relay delivery id
+    QString source;    // how it was authenticated
+    qint64 receivedAtMs = 0;
+    QString replayOf;
+    QString deliveryId; // a relay's id, kept by the runner for tracing
+};
+
+class Engine final : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Engine(Config config, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Opens the state directory, journal and log, checks the workspace, settles what a crash
+    // left, binds the server and starts delivering. Error codes: state_dir_unwritable,
+    // journal_failed, workspace_missing, workspace_not_writable, listen_failed.
+    Status start();
+    // Stops intake, lets the delivery in progress finish, flushes. Idempotent.
+    void stop();
+
+    const Config &config() const { return m_config; }
+    QString listeningAddress() const;
+    quint16 port() const;
+    QString webhookUrl() const;
+    HealthReport health() const;
+    qint64 uptimeSeconds() const;
+    bool isRunning() const { return m_running; }
+
+    // Journals one envelope; the duplicate flag says it repeated an earlier one.
+    Result<RecordResult> intake(const IntakeRequest &request);
+    // Journals a finished or dead delivery again, as a new delivery linked to it.
+    Result<RecordResult> replay(const QString &deliveryId);
+
+    void setPaused(bool paused);
+    bool isPaused() const;
+    int queueLength() const;
+
+    DeliveryJournal *journal() { return &m_journal; }
+    const DeliveryJournal *journal() const { return &m_journal; }
+    ConfirmationLog *confirmationLog() { return &m_log; }
+    Dispatcher *dispatcher() const { return m_dispatcher; }
+    Workspace *workspace() const { return m_workspace.get(); }
+    HttpServer *httpServer() const { return m_http; }
+
+signals:
+    void deliveryChanged(const QString &id, const QString &patchId, const QString &status);
+    void deliveryFinished(const QString &id, const QString &patchId, const Outcome &outcome);
+    void healthChanged(Health current, Health previous);
+    void pausedChanged(bool paused);
+
+private:
+    void recheckHealth();
+
+    Config m_config;
+    DeliveryJournal m_journal;
+    ConfirmationLog m_log;
+    std::unique_ptr<Workspace> m_workspace;
+    DeliverySink *m_sink = nullptr;
+    QObject *m_sinkObject = nullptr;
+    Dispatcher *m_dispatcher = nullptr;
+    WebhookServer *m_api = nullptr;
+    HttpServer *m_http = nullptr;
+    QElapsedTimer m_uptime;
+    bool m_running = false;
+    Health m_lastHealth = Health::Ok;
+};

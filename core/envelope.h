@@ -1,0 +1,33 @@
+#pragma once
+// One patch envelope as received (SPEC.md "Patch envelope"), parsed and validated into a value:
+// the patch id, its format (detected when "auto"), and a hash of its canonical JSON that tells a
+// repeated delivery from a conflicting one.
+
+#include "result.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+class Envelope
+{
+public:
+    static Result<Envelope> parse(const QByteArray &body);
+    // The formats an envelope may name; "auto" detects one of the others.
+    static const QStringList &knownFormats();
+    // Which format a body is in, from its fields and text (empty when none fits).
+    static QString detectFormat(const QJsonObject &json);
+
+    QString id;
+    QString format; // concrete: never "auto" after parse()
+    QString requestedFormat;
+    QString description;
+    bool dryRun = false;
+    QJsonObject json;
+    QByteArray body;     // exactly the bytes received
+    QByteArray bodyHash; // hex sha256 of the canonical (compact, key-sorted) JSON
+
+    // The text of text formats: "patch", or "diff".
+    QString patchText() const;
+};

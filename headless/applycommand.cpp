@@ -1,0 +1,146 @@
+#include "applycommand.h"
+
+#include "cliutil.h"
+#include "envelope.h"
+#include "patchexecutor.h"
+#include "workspace.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QUuid>
+
+#include <cstdio>
+
+namespace {
+
+Result<QByteArray> readInput(const QString &name)
+{
+    QFile f;
+    if (name == QLatin1String("-")) {
+        if (!f.open(stdin, QIODevice::ReadOnly))
+            return makeError("read_failed", "cannot read standard input");
+    } else {
+        f.setFileName(name);
+        if (!f.open(QIODevice::ReadOnly))
+            return makeError("read_failed",
+                             QStringLiteral("cannot read %1: %2").arg(name, f.errorString()));
+    }
+    return f.readAll();
+}
+
+// A JSON envelope is used as is; raw patch text is wrapped into one.
+Result<Envelope> toEnvelope(const QByteArray &input, const QString &format, bool dryRun,
+                            const QString &name)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(input, &pe);
+    QJsonObject json;
+    if (pe.error == QJsonParseError::NoError && doc.isObject()) {
+        json = doc.object();
+        if (!json.contains("id"))
+            json.insert("id", "apply-" + QUuid::createUuid().toString(QUuid::WithoutBraces));
+    } else {
+        json.insert("id", name == "-" ? QStringLiteral("stdin") : name);
+        json.insert("patch", QString::fromUtf8(input));
+    }
+    if (format != QLatin1String("auto"))
+        json.insert("format", format);
+    if (dryRun)
+        json.insert("dry_run", true);
+    return Envelope::parse(QJsonDocument(json).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+int ApplyCommand::run(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Apply one patch to a workspace, offline, with the same executor as the daemon.\n"
+        "PATCH_FILE is a JSON envelope or raw patch text (unified diff, *** Begin Patch,\n"
+        "SEARCH/REPLACE blocks); '-' reads standard input. Exit 0 when applied, 1 when not\n"
+        "(the workspace is then unchanged), 2 on usage errors.");
+    p.addHelpOption();
+    p.addVersionOption();
+    p.addOption({"workspace", "Apply inside DIR (default: the current directory).", "DIR"});
+    p.addOption({"format", "auto (default), pattern, mutations, unified, apply_patch, "
+                           "search_replace or command.",
+                 "F", "auto"});
+    p.addOption({"dry-run", "Only print the plan; change nothing."});
+    p.addOption({"allow-commands", "Let the patch run its commands (validate, command_patch)."});
+    p.addOption({"json", "Print the outcome as JSON."});
+    p.addPositionalArgument("PATCH_FILE", "The patch, or - for standard input.");
+    if (!Cli::parse(p, args))
+        return Cli::UsageError;
+    if (p.positionalArguments().size() != 1)
+        return Cli::fail(Cli::UsageError, "apply needs exactly one PATCH_FILE (or -); see --help");
+    const QString format = p.value("format");
+    if (!Envelope::knownFormats().contains(format))
+        return Cli::fail(Cli::UsageError,
+                         QStringLiteral("unknown format \"%1\"; use one of %2")
+                             .arg(format, Envelope::knownFormats().join(", ")));
+    const QString name = p.positionalArguments().first();
+    const Result<QByteArray> input = readInput(name);
+    if (!input.ok())
+        return Cli::fail(Cli::UsageError, input.error().message);
+    const Result<Envelope> envelope = toEnvelope(*input, format, p.isSet("dry-run"), name);
+    if (!envelope.ok())
+        return Cli::fail(Cli::UsageError,
+                         QStringLiteral("%1: %2").arg(envelope.error().code,
+                                                      envelope.error().message));
+
+    Workspace workspace(p.isSet("workspace") ? p.value("workspace") : QDir::currentPath());
+    if (Status s = workspace.checkWritable(); !s.ok() && !p.isSet("dry-run"))
+        return Cli::fail(Cli::UsageError, s.error().message);
+    CommandPolicy policy;
+    policy.allowed = p.isSet("allow-commands");
+    PatchExecutor executor(&workspace, CommandRunner(policy));
+    const QString txn = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const Outcome outcome = executor.execute(*envelope, txn);
+    if (outcome.applied())
+        workspace.finalize(txn);
+
+    if (p.isSet("json")) {
+        Cli::out() << QJsonDocument(outcome.toJson()).toJson(QJsonDocument::Compact) << '\n';
+    } else {
+        const QString verb = outcome.dryRun ? QStringLiteral("would apply") : QStringLiteral("applied");
+        if (outcome.applied()) {
+            Cli::out() << QStringLiteral("%1 %2 patch to %3:\n")
+                              .arg(verb, envelope->format, workspace.root());
+            for (const QJsonValue &v : outcome.files) {
+                const QJsonObject f = v.toObject();
+                QString what = f.value("action").toString();
+                QString path = f.value("path").toString();
+                if (f.contains("from"))
+                    path = f.value("from").toString() + " -> " + path;
+                if (f.contains("mode"))
+                    what += " (mode " + f.value("mode").toString() + ")";
+                Cli::out() << QStringLiteral("  %1 %2  +%3 -%4\n")
+                                  .arg(what, -9)
+                                  .arg(path)
+                                  .arg(f.value("added").toInt())
+                                  .arg(f.value("removed").toInt());
+            }
+            for (const QString &n : outcome.notes)
+                Cli::out() << "  note: " << n << '\n';
+            if (!outcome.output.isEmpty())
+                Cli::out() << outcome.output;
+        }
+    }
+    Cli::out().flush();
+    if (!outcome.applied()) {
+        const Error &e = outcome.error;
+        QString line = QStringLiteral("%1 (%2): %3").arg(outcome.status, e.code, e.message);
+        Cli::fail(Cli::Failed, line);
+        if (!e.detail.isEmpty())
+            Cli::err() << "  " << QString(e.detail).replace('\n', "\n  ") << '\n';
+        Cli::err() << "  the workspace is unchanged\n";
+        Cli::err().flush();
+        return Cli::Failed;
+    }
+    return Cli::Ok;
+}
