@@ -309,6 +309,7 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
                                     op.rel));
             op.existed = true;
             op.backup = sideFile(op.target, txnId, n, "bak");
+            ::unlink(QFile::encodeName(op.backup).constData()); // stale, from an undone attempt
             if (::link(QFile::encodeName(op.target).constData(),
                        QFile::encodeName(op.backup).constData()) != 0) {
                 op.backup.clear();
@@ -318,6 +319,7 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         }
         if (op.write) {
             op.temp = sideFile(op.target, txnId, n, "tmp");
+            ::unlink(QFile::encodeName(op.temp).constData());
             if (!writeWholeFile(op.temp, op.contents, op.mode)) {
                 const Error e = ioError(QStringLiteral("cannot write %1").arg(op.rel), op.rel);
                 ::unlink(QFile::encodeName(op.temp).constData());
@@ -386,7 +388,14 @@ Status Workspace::rollback(const QString &txnId)
         if (!temp.isEmpty())
             ::unlink(QFile::encodeName(temp).constData());
         if (!backup.isEmpty() && existsNoFollow(backup)) {
-            if (::rename(QFile::encodeName(backup).constData(), target.constData()) != 0 &&
+            // rename() between two links to one inode does nothing (POSIX): the target was
+            // never replaced, so the backup is simply dropped.
+            struct stat a, b;
+            const QByteArray backupName = QFile::encodeName(backup);
+            if (::lstat(backupName.constData(), &a) == 0 && ::lstat(target.constData(), &b) == 0 &&
+                a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                ::unlink(backupName.constData());
+            else if (::rename(backupName.constData(), target.constData()) != 0 &&
                 firstError.isNull())
                 firstError = ioError(QStringLiteral("cannot restore %1")
                                          .arg(e.value("target").toString()),

@@ -39,6 +39,8 @@ int ServeCommand::run(const QStringList &args)
     }
     LogOutput::install(config->logFormat);
 
+    // Installed before the listening line, so a SIGTERM right after it is handled.
+    SignalHandler unixSignals;
     Engine engine(*config);
     if (Status s = engine.start(); !s.ok())
         return Cli::fail(Cli::CannotStart, s.error().message);
@@ -54,7 +56,6 @@ int ServeCommand::run(const QStringList &args)
         watchdog.start(ms);
     }
 
-    SignalHandler unixSignals;
     int exitCode = Cli::Ok;
     QObject::connect(&unixSignals, &SignalHandler::terminate, [&](int sig) {
         qInfo("signal %d: stopping intake and finishing the delivery in progress", sig);
