@@ -2,7 +2,10 @@
 
 #include "faultinjection.h"
 
+#include <QLoggingCategory>
 #include <QPointer>
+
+Q_LOGGING_CATEGORY(lcApply, "ghostrunner.apply")
 
 ApplyWorker::ApplyWorker(Workspace *workspace, CommandRunner commands, QObject *parent)
     : QObject(parent), m_executor(workspace, std::move(commands))
@@ -51,7 +54,8 @@ void ApplyWorker::recover(const std::function<bool(const QString &)> &isSettled)
     for (const QString &txn : ws->openTransactions()) {
         if (isSettled(txn))
             ws->finalize(txn);
-        else
-            ws->rollback(txn); // never confirmed: undo, and the delivery runs again
+        else if (Status s = ws->rollback(txn); !s.ok()) // never confirmed: undo, and re-run
+            qCCritical(lcApply, "transaction %s: cannot roll back after a crash: %s",
+                       qPrintable(txn), qPrintable(s.error().message));
     }
 }

@@ -1,6 +1,7 @@
 #include "confirmationlog.h"
 
 #include "faultinjection.h"
+#include "qtcompat.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -40,7 +41,7 @@ QByteArray ConfirmationLog::formatLine(const QString &delivery, const QString &p
     // Fields in the order people read them (SPEC.md): when, which, what happened, details.
     const QJsonObject fields = outcome.toJson();
     QList<QPair<QString, QJsonValue>> ordered{
-        {"ts", QDateTime::fromMSecsSinceEpoch(whenMs, Qt::UTC).toString(Qt::ISODateWithMs)},
+        {"ts", QtCompat::isoUtc(whenMs)},
         {"delivery", delivery},
         {"id", patchId}};
     for (const char *key : {"status", "format", "dry_run", "files", "notes", "output", "error",
@@ -78,7 +79,12 @@ Status ConfirmationLog::append(const QString &delivery, const QString &patchId,
         }
         done += n;
     }
-    if (::fdatasync(m_fd) != 0)
+#ifdef __APPLE__
+    const bool synced = ::fcntl(m_fd, F_FULLFSYNC) == 0; // macOS fsync does not reach the disk
+#else
+    const bool synced = ::fdatasync(m_fd) == 0;
+#endif
+    if (!synced)
         return makeError("log_not_writable",
                          QStringLiteral("cannot flush the confirmation log: %1")
                              .arg(QString::fromLocal8Bit(std::strerror(errno))));

@@ -1,13 +1,13 @@
 #include "delivery.h"
 
-#include <QDateTime>
+#include "qtcompat.h"
 
 namespace {
 QJsonValue isoTime(qint64 ms)
 {
     if (ms <= 0)
         return QJsonValue::Null;
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+    return QtCompat::isoUtc(ms);
 }
 } // namespace
 

@@ -192,6 +192,7 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
     q.addBindValue(del.receivedAtMs);
     q.addBindValue(r.body);
     bool ok = q.exec();
+    QString insertError;
     if (ok) {
         del.seq = q.lastInsertId().toLongLong();
         QSqlQuery ev(d);
@@ -206,10 +207,12 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
         }
         ok = ev.exec();
         if (!ok)
-            q = ev;
+            insertError = ev.lastError().text();
+    } else {
+        insertError = q.lastError().text();
     }
     if (!ok || !d.commit()) {
-        const QString err = ok ? d.lastError().text() : q.lastError().text();
+        const QString err = ok ? d.lastError().text() : insertError;
         d.rollback();
         return fail("cannot commit the delivery to the journal", err).error();
     }

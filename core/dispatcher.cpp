@@ -39,7 +39,8 @@ Status Dispatcher::recover()
     for (const Delivery &d : *still) {
         if (d.status != QLatin1String("queued")) {
             qCInfo(lcDispatch, "delivery %s: resuming after a restart", qPrintable(d.id));
-            m_journal->setStatus(d.id, "queued", "resumed");
+            if (Status s = m_journal->setStatus(d.id, "queued", "resumed"); !s.ok())
+                return s;
         }
         m_queue.enqueue({d.id, d.patchId});
     }
@@ -79,7 +80,9 @@ void Dispatcher::pump()
     const Item item = m_queue.dequeue();
     m_current = item.id;
     const QString active = m_sink->activeStatus();
-    m_journal->setStatus(item.id, active, active);
+    if (Status s = m_journal->setStatus(item.id, active, active); !s.ok())
+        qCCritical(lcDispatch, "delivery %s: %s", qPrintable(item.id),
+                   qPrintable(s.error().message));
     emit deliveryChanged(item.id, item.patchId, active);
     const Result<Delivery> delivery = m_journal->find(item.id, false);
     const QByteArray body = m_journal->body(item.id);
@@ -94,7 +97,9 @@ void Dispatcher::pump()
     m_sink->deliver(
         *delivery, body,
         [this, id](const QString &state, const QJsonObject &detail) {
-            m_journal->addEvent(id, state, detail);
+            if (Status s = m_journal->addEvent(id, state, detail); !s.ok())
+                qCWarning(lcDispatch, "delivery %s: %s", qPrintable(id),
+                          qPrintable(s.error().message));
         },
         [this, id, patchId = item.patchId](const Outcome &o) { onDone(id, patchId, o); });
 }

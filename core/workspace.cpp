@@ -270,9 +270,12 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         record.insert("created_dirs", createdDirs);
         return writeRecord(txnId, record);
     };
-    auto fail = [&](const Error &e) -> Status {
-        saveRecord();
-        rollback(txnId);
+    auto fail = [&](Error e) -> Status {
+        const Status saved = saveRecord();
+        const Status undone = rollback(txnId);
+        if (!saved.ok() || !undone.ok())
+            e.message += QStringLiteral(" (and undoing it failed: %1)")
+                             .arg((saved.ok() ? undone : saved).error().message);
         return e;
     };
 

@@ -1,5 +1,6 @@
 #include "systemdnotifier.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <sys/socket.h>
@@ -19,7 +20,11 @@ bool SystemdNotifier::notify(const QByteArray &state)
     std::memcpy(addr.sun_path, path, len);
     if (addr.sun_path[0] == '@')
         addr.sun_path[0] = '\0';
+#ifdef SOCK_CLOEXEC
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+#endif
     if (fd < 0)
         return false;
     const socklen_t addrLen = socklen_t(offsetof(sockaddr_un, sun_path) + len);
