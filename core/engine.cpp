@@ -3,11 +3,14 @@
 #include "applyworker.h"
 #include "dispatcher.h"
 #include "envelope.h"
+#include "eventstream.h"
 #include "httpserver.h"
 #include "webhookserver.h"
 #include "workspace.h"
 
+#include <QDateTime>
 #include <QDir>
+#include <QJsonArray>
 #include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
@@ -65,6 +68,25 @@ Status Engine::start()
     connect(m_dispatcher, &Dispatcher::deliveryFinished, this, &Engine::recheckHealth);
     connect(m_dispatcher, &Dispatcher::pausedChanged, this, &Engine::pausedChanged);
     connect(m_dispatcher, &Dispatcher::pausedChanged, this, &Engine::recheckHealth);
+    m_events = new EventStream(this);
+    connect(m_dispatcher, &Dispatcher::deliveryChanged, this,
+            [this](const QString &id, const QString &patchId, const QString &status) {
+                m_events->publish("delivery", QJsonObject{{"delivery", id},
+                                                          {"id", patchId},
+                                                          {"status", status},
+                                                          {"at", QDateTime::currentDateTimeUtc()
+                                                                     .toString(Qt::ISODateWithMs)}});
+            });
+    connect(m_dispatcher, &Dispatcher::deliveryFinished, this,
+            [this](const QString &, const QString &, const Outcome &o) {
+                m_metrics.deliveryFinished(o.status, o.durationMs);
+            });
+    connect(this, &Engine::healthChanged, this, [this](Health now, Health before) {
+        m_events->publish("health", QJsonObject{{"status", HealthReport::name(now)},
+                                                {"previous", HealthReport::name(before)},
+                                                {"problems", QJsonArray::fromStringList(
+                                                                 health().problems())}});
+    });
     if (Status s = m_dispatcher->recover(); !s.ok())
         return s;
     m_dispatcher->setPaused(m_config.startPaused);
@@ -239,4 +261,19 @@ Result<RecordResult> Engine::replay(const QString &deliveryId)
     r.source = QStringLiteral("replay");
     r.replayOf = deliveryId;
     return intake(r);
+}
+
+QByteArray Engine::renderMetrics() const
+{
+    Metrics::Gauges g;
+    g.uptimeS = uptimeSeconds();
+    g.health = int(health().overall());
+    g.paused = isPaused();
+    g.journalByStatus = m_journal.countsByStatus();
+    g.pending = qMax<qint64>(0, m_journal.pendingCount());
+    const qint64 oldest = m_journal.oldestPendingReceivedMs();
+    g.oldestPendingAgeS = oldest > 0 ? (QDateTime::currentMSecsSinceEpoch() - oldest) / 1000 : 0;
+    g.openConnections = m_http ? m_http->connectionCount() : 0;
+    return m_metrics.render(QStringLiteral(GR_VERSION), m_config.role, g,
+                            m_http ? m_http->rejectedByReason() : QHash<QString, qint64>());
 }

@@ -8,6 +8,7 @@
 #include "confirmationlog.h"
 #include "deliveryjournal.h"
 #include "healthreport.h"
+#include "metrics.h"
 #include "outcome.h"
 
 #include <QElapsedTimer>
@@ -17,6 +18,7 @@
 class ApplyWorker;
 class DeliverySink;
 class Dispatcher;
+class EventStream;
 class HttpServer;
 class WebhookServer;
 class Workspace;
@@ -68,6 +70,10 @@ public:
     Dispatcher *dispatcher() const { return m_dispatcher; }
     Workspace *workspace() const { return m_workspace.get(); }
     HttpServer *httpServer() const { return m_http; }
+    Metrics &metrics() { return m_metrics; }
+    EventStream *events() const { return m_events; }
+    // The /metrics text, gauges read now.
+    QByteArray renderMetrics() const;
 
 signals:
     void deliveryChanged(const QString &id, const QString &patchId, const QString &status);
@@ -87,6 +93,8 @@ private:
     Dispatcher *m_dispatcher = nullptr;
     WebhookServer *m_api = nullptr;
     HttpServer *m_http = nullptr;
+    Metrics m_metrics;
+    EventStream *m_events = nullptr;
     QElapsedTimer m_uptime;
     bool m_running = false;
     Health m_lastHealth = Health::Ok;

@@ -2,6 +2,7 @@
 
 #include "deliveryjournal.h"
 #include "engine.h"
+#include "eventstream.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -95,6 +96,23 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
             return replay(parts[0], req, conn, deferred);
         }
     }
+    if (path == QLatin1String("/metrics")) {
+        if (auto r = only("GET"))
+            return *r;
+        return HttpResponse::text(200, m_engine->renderMetrics(),
+                                  "text/plain; version=0.0.4; charset=utf-8");
+    }
+    if (path == QLatin1String("/events")) {
+        if (auto r = only("GET"))
+            return *r;
+        bool ok = false;
+        qint64 last = req.header("Last-Event-ID").toLongLong(&ok);
+        if (!ok)
+            last = req.query.queryItemValue("last_event_id").toLongLong(&ok);
+        m_engine->events()->subscribe(conn, ok ? last : 0);
+        *deferred = true;
+        return HttpResponse();
+    }
     if (path == QLatin1String("/")) {
         return HttpResponse::json(
             200, QJsonObject{{"name", "ghost-runner"},
@@ -113,7 +131,7 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
 {
     const QByteArray type = req.header("Content-Type").toLower();
     if (!type.isEmpty() && !type.startsWith("application/json") && !type.contains("+json"))
-        return HttpResponse::error(415, "unsupported_media_type",
+        return rejectIntake(415, "unsupported_media_type",
                                    QStringLiteral("the body must be JSON (Content-Type: "
                                                   "application/json), not %1")
                                        .arg(QString::fromLatin1(type)));
@@ -138,8 +156,12 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
         HttpResponse resp = HttpResponse::error(status, r.error().code, r.error().message);
         if (status == 429 || status == 503)
             resp.withHeader("Retry-After", "1");
+        m_engine->metrics().requestRejected(r.error().code);
+        m_engine->metrics().intakeAnswered(status, 0);
         return resp;
     }
+    m_engine->metrics().intakeAnswered(r->duplicate ? 200 : 202,
+                                       double(QDateTime::currentMSecsSinceEpoch() - req.receivedAtMs));
     const Delivery &d = r->delivery;
     if (waitSeconds > 0) {
         if (d.isFinal())
@@ -259,4 +281,11 @@ HttpResponse WebhookServer::replay(const QString &id, const HttpRequest &req, Ht
                                                {"status", "queued"},
                                                {"replay_of", id},
                                                {"links", QJsonObject{{"self", "/deliveries/" + d.id}}}});
+}
+
+HttpResponse WebhookServer::rejectIntake(int status, const QString &code, const QString &message)
+{
+    m_engine->metrics().requestRejected(code);
+    m_engine->metrics().intakeAnswered(status, 0);
+    return HttpResponse::error(status, code, message);
 }

@@ -29,6 +29,8 @@ private:
     // Answers when the delivery finishes, or with its current state after waitSeconds.
     void waitForOutcome(const QString &id, int waitSeconds, HttpConnection *connection);
     HttpResponse finalAnswer(const QString &id) const;
+    // An intake refused before journaling: counted by reason for /metrics.
+    HttpResponse rejectIntake(int status, const QString &code, const QString &message);
 
     Engine *m_engine;
 };
