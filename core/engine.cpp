@@ -4,6 +4,7 @@
 #include "dispatcher.h"
 #include "envelope.h"
 #include "eventstream.h"
+#include "forwarder.h"
 #include "httpserver.h"
 #include "webhookserver.h"
 #include "workspace.h"
@@ -16,6 +17,22 @@
 #include <QLoggingCategory>
 
 Q_LOGGING_CATEGORY(lcEngine, "ghostrunner.engine")
+
+Forwarder::Settings Engine::forwarderSettings(const Config &c)
+{
+    Forwarder::Settings s;
+    s.runnerUrl = c.runnerUrl;
+    s.secret = c.secret;
+    s.retry.initialMs = c.backoffInitialMs;
+    s.retry.maxMs = c.backoffMaxMs;
+    s.retry.maxAttempts = c.maxAttempts;
+    s.retry.maxAgeMs = qint64(c.maxAgeS) * 1000;
+    s.connectTimeoutMs = c.connectTimeoutS * 1000;
+    s.requestTimeoutMs = c.forwardTimeoutS * 1000;
+    s.waitSeconds = qMax(1, qMin(20, c.forwardTimeoutS - 1));
+    s.failingAgeMs = qint64(c.failingAgeS) * 1000;
+    return s;
+}
 
 Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::move(config))
 {
@@ -47,20 +64,25 @@ Status Engine::start()
     if (Status s = m_log.open(state + QStringLiteral("/logs/delivery-confirmation.log")); !s.ok())
         return s;
 
-    WorkspaceOptions wsOptions;
-    wsOptions.allowGit = m_config.allowGit;
-    wsOptions.txnDir = state + QStringLiteral("/txn");
-    m_workspace = std::make_unique<Workspace>(m_config.workspace, wsOptions);
-    if (Status s = m_workspace->checkWritable(); !s.ok())
-        return s;
-
-    CommandPolicy commands;
-    commands.allowed = m_config.allowCommands;
-    commands.allowList = m_config.commandAllowList;
-    commands.timeoutMs = m_config.commandTimeoutS * 1000;
-    auto *worker = new ApplyWorker(m_workspace.get(), CommandRunner(commands), this);
-    m_sink = worker;
-    m_sinkObject = worker;
+    if (executesPatches()) {
+        WorkspaceOptions wsOptions;
+        wsOptions.allowGit = m_config.allowGit;
+        wsOptions.txnDir = state + QStringLiteral("/txn");
+        m_workspace = std::make_unique<Workspace>(m_config.workspace, wsOptions);
+        if (Status s = m_workspace->checkWritable(); !s.ok())
+            return s;
+        CommandPolicy commands;
+        commands.allowed = m_config.allowCommands;
+        commands.allowList = m_config.commandAllowList;
+        commands.timeoutMs = m_config.commandTimeoutS * 1000;
+        auto *worker = new ApplyWorker(m_workspace.get(), CommandRunner(commands), this);
+        m_sink = worker;
+        m_sinkObject = worker;
+    } else {
+        m_forwarder = new Forwarder(forwarderSettings(m_config), &m_metrics, this);
+        m_sink = m_forwarder;
+        m_sinkObject = m_forwarder;
+    }
 
     m_dispatcher = new Dispatcher(&m_journal, &m_log, m_sink, this);
     connect(m_dispatcher, &Dispatcher::deliveryChanged, this, &Engine::deliveryChanged);
@@ -107,8 +129,10 @@ Status Engine::start()
     m_running = true;
     m_dispatcher->start();
     m_lastHealth = health().overall();
-    qCInfo(lcEngine, "engine started: role %s, workspace %s, state %s",
-           qPrintable(m_config.role), qPrintable(m_workspace->root()), qPrintable(state));
+    qCInfo(lcEngine, "engine started: role %s, %s %s, state %s", qPrintable(m_config.role),
+           m_workspace ? "workspace" : "runner", qPrintable(m_workspace ? m_workspace->root()
+                                                                         : m_config.runnerUrl),
+           qPrintable(state));
     return {};
 }
 
@@ -177,6 +201,25 @@ HealthReport Engine::health() const
         journal.message = QStringLiteral("the intake queue is full (%1 unfinished)").arg(pending);
     }
     r.set("journal", journal);
+
+    if (m_forwarder) {
+        ComponentHealth fw = m_forwarder->health(qMax<qint64>(0, pending),
+                                                 m_journal.oldestPendingReceivedMs());
+        const QString lastResult = m_dispatcher ? m_dispatcher->lastResult() : QString();
+        fw.fields.insert("last_result", lastResult.isEmpty() ? QJsonValue() : QJsonValue(lastResult));
+        fw.fields.insert("paused", isPaused());
+        if (fw.status == Health::Ok && lastResult == QLatin1String("dead")) {
+            fw.status = Health::Degraded;
+            fw.message = QStringLiteral("the last delivery went dead (the runner did not confirm "
+                                        "it within the retry budget); see GET /deliveries?status=dead");
+        }
+        if (fw.status == Health::Ok && isPaused()) {
+            fw.status = Health::Degraded;
+            fw.message = QStringLiteral("forwarding is paused; deliveries are journaled and wait");
+        }
+        r.set("forwarder", fw);
+        return r;
+    }
 
     ComponentHealth executor;
     const Status writable = m_workspace ? m_workspace->checkWritable()

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "confirmationlog.h"
 #include "deliveryjournal.h"
+#include "forwarder.h"
 #include "healthreport.h"
 #include "metrics.h"
 #include "outcome.h"
@@ -69,6 +70,8 @@ public:
     ConfirmationLog *confirmationLog() { return &m_log; }
     Dispatcher *dispatcher() const { return m_dispatcher; }
     Workspace *workspace() const { return m_workspace.get(); }
+    Forwarder *forwarder() const { return m_forwarder; }
+    bool executesPatches() const { return m_config.role != QLatin1String("relay"); }
     HttpServer *httpServer() const { return m_http; }
     Metrics &metrics() { return m_metrics; }
     EventStream *events() const { return m_events; }
@@ -83,12 +86,14 @@ signals:
 
 private:
     void recheckHealth();
+    static Forwarder::Settings forwarderSettings(const Config &c);
 
     Config m_config;
     DeliveryJournal m_journal;
     ConfirmationLog m_log;
     std::unique_ptr<Workspace> m_workspace;
     DeliverySink *m_sink = nullptr;
+    Forwarder *m_forwarder = nullptr;
     QObject *m_sinkObject = nullptr;
     Dispatcher *m_dispatcher = nullptr;
     WebhookServer *m_api = nullptr;

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QLoggingCategory>
 #include <QTimer>
+#include <QUuid>
 
 Q_LOGGING_CATEGORY(lcHttp, "ghostrunner.http")
 
@@ -150,6 +151,10 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
     in.dedupeKey = QString::fromUtf8(req.header("webhook-id"));
     if (in.dedupeKey.isEmpty())
         in.dedupeKey = QString::fromUtf8(req.header("X-GitHub-Delivery"));
+    // A relay names its delivery; keeping the id links the relay's and the runner's records.
+    const QUuid relayId = QUuid::fromString(QString::fromLatin1(req.header("X-Ghost-Runner-Delivery")));
+    if (!relayId.isNull())
+        in.deliveryId = relayId.toString(QUuid::WithoutBraces);
     const Result<RecordResult> r = m_engine->intake(in);
     if (!r.ok()) {
         const int status = statusForError(r.error().code);

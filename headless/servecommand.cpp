@@ -45,8 +45,11 @@ int ServeCommand::run(const QStringList &args)
     if (Status s = engine.start(); !s.ok())
         return Cli::fail(Cli::CannotStart, s.error().message);
 
-    Cli::out() << QStringLiteral("listening on http://%1 (role %2, workspace %3)\n")
-                      .arg(engine.listeningAddress(), config->role, engine.config().workspace);
+    const QString where = engine.executesPatches()
+                              ? QStringLiteral("workspace %1").arg(engine.config().workspace)
+                              : QStringLiteral("runner %1").arg(engine.config().runnerUrl);
+    Cli::out() << QStringLiteral("listening on http://%1 (role %2, %3)\n")
+                      .arg(engine.listeningAddress(), config->role, where);
     Cli::out().flush();
     SystemdNotifier::notify("READY=1\nSTATUS=listening on " + engine.listeningAddress().toUtf8());
 
