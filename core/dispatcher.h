@@ -22,6 +22,8 @@ public:
     Status recover();
     void start();
     void enqueue(const Delivery &delivery);
+    // Swaps where deliveries go (configuration reload); only while not busy.
+    void setSink(DeliverySink *sink) { m_sink = sink; }
     void setPaused(bool paused);
     bool isPaused() const { return m_paused; }
     bool isBusy() const { return !m_current.isEmpty(); }

@@ -65,19 +65,8 @@ Status Engine::start()
         return s;
 
     if (executesPatches()) {
-        WorkspaceOptions wsOptions;
-        wsOptions.allowGit = m_config.allowGit;
-        wsOptions.txnDir = state + QStringLiteral("/txn");
-        m_workspace = std::make_unique<Workspace>(m_config.workspace, wsOptions);
-        if (Status s = m_workspace->checkWritable(); !s.ok())
+        if (Status s = buildApplyWorker(m_config); !s.ok())
             return s;
-        CommandPolicy commands;
-        commands.allowed = m_config.allowCommands;
-        commands.allowList = m_config.commandAllowList;
-        commands.timeoutMs = m_config.commandTimeoutS * 1000;
-        auto *worker = new ApplyWorker(m_workspace.get(), CommandRunner(commands), this);
-        m_sink = worker;
-        m_sinkObject = worker;
     } else {
         m_forwarder = new Forwarder(forwarderSettings(m_config), &m_metrics, this);
         m_sink = m_forwarder;
@@ -319,4 +308,89 @@ QByteArray Engine::renderMetrics() const
     g.openConnections = m_http ? m_http->connectionCount() : 0;
     return m_metrics.render(QStringLiteral(GR_VERSION), m_config.role, g,
                             m_http ? m_http->rejectedByReason() : QHash<QString, qint64>());
+}
+
+Status Engine::buildApplyWorker(const Config &c)
+{
+    WorkspaceOptions wsOptions;
+    wsOptions.allowGit = c.allowGit;
+    wsOptions.txnDir = c.stateDir + QStringLiteral("/txn");
+    auto workspace = std::make_unique<Workspace>(c.workspace, wsOptions);
+    if (Status s = workspace->checkWritable(); !s.ok())
+        return s;
+    CommandPolicy commands;
+    commands.allowed = c.allowCommands;
+    commands.allowList = c.commandAllowList;
+    commands.timeoutMs = c.commandTimeoutS * 1000;
+    auto *worker = new ApplyWorker(workspace.get(), CommandRunner(commands), this);
+    if (m_sinkObject) {
+        auto *old = qobject_cast<ApplyWorker *>(m_sinkObject);
+        if (old)
+            old->waitForIdle();
+        delete m_sinkObject;
+    }
+    m_workspace = std::move(workspace);
+    m_sink = worker;
+    m_sinkObject = worker;
+    if (m_dispatcher)
+        m_dispatcher->setSink(worker);
+    return {};
+}
+
+Status Engine::reload(const Config &next)
+{
+    if (!m_running)
+        return makeError("not_running", "the engine is not running");
+    if (next.stateDir != m_config.stateDir)
+        return makeError("reload_refused", QStringLiteral("paths.state_dir changed (%1 -> %2); "
+                                                          "that needs a restart")
+                                               .arg(m_config.stateDir, next.stateDir));
+    if (next.role != m_config.role)
+        return makeError("reload_refused", QStringLiteral("server.role changed (%1 -> %2); that "
+                                                          "needs a restart")
+                                               .arg(m_config.role, next.role));
+    const bool executorChanged =
+        executesPatches() &&
+        (next.workspace != m_config.workspace || next.allowCommands != m_config.allowCommands ||
+         next.commandAllowList != m_config.commandAllowList ||
+         next.commandTimeoutS != m_config.commandTimeoutS || next.allowGit != m_config.allowGit);
+    if (executorChanged && m_dispatcher->isBusy())
+        return makeError("reload_refused", "a patch is being applied; reload again in a moment");
+    if (executorChanged && next.workspace != m_config.workspace) {
+        if (Status s = Workspace(next.workspace).checkWritable(); !s.ok())
+            return s;
+    }
+    const bool rebind = next.bind != m_config.bind || next.effectivePort() != m_config.effectivePort();
+    if (rebind) {
+        auto *fresh = new HttpServer(m_api, this);
+        if (Status s = fresh->start(QHostAddress(next.bind), quint16(next.effectivePort()));
+            !s.ok()) {
+            delete fresh;
+            return s;
+        }
+        // The old server stops accepting; its open connections finish on their own.
+        m_http->stopAccepting();
+        m_http = fresh;
+    }
+    HttpLimits limits;
+    limits.maxBodyBytes = next.maxBodyBytes;
+    limits.maxHeaderBytes = next.maxHeaderBytes;
+    limits.maxHeaderCount = next.maxHeaderCount;
+    limits.idleTimeoutMs = next.idleTimeoutS * 1000;
+    limits.requestTimeoutMs = next.requestTimeoutS * 1000;
+    limits.maxConnections = next.maxConnections;
+    m_http->setLimits(limits);
+    if (executorChanged) {
+        if (Status s = buildApplyWorker(next); !s.ok())
+            return s;
+    }
+    if (m_forwarder)
+        m_forwarder->setSettings(forwarderSettings(next));
+    m_config = next;
+    qCInfo(lcEngine, "configuration reloaded%s", rebind ? qPrintable(" (now listening on " +
+                                                                    listeningAddress() + ")")
+                                                        : "");
+    emit configChanged();
+    recheckHealth();
+    return {};
 }

@@ -47,6 +47,10 @@ public:
     Status start();
     // Stops intake, lets the delivery in progress finish, flushes. Idempotent.
     void stop();
+    // Applies a new, already validated configuration without dropping connections (SIGHUP, the
+    // tray's settings). Refused, with the old one still running, when it cannot be applied:
+    // a changed state directory or role, an unusable workspace, an address that cannot be bound.
+    Status reload(const Config &next);
 
     const Config &config() const { return m_config; }
     QString listeningAddress() const;
@@ -83,9 +87,11 @@ signals:
     void deliveryFinished(const QString &id, const QString &patchId, const Outcome &outcome);
     void healthChanged(Health current, Health previous);
     void pausedChanged(bool paused);
+    void configChanged();
 
 private:
     void recheckHealth();
+    Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);
 
     Config m_config;

@@ -67,7 +67,25 @@ int ServeCommand::run(const QStringList &args)
         QCoreApplication::exit(exitCode);
     });
     QObject::connect(&unixSignals, &SignalHandler::reload, [&] {
-        qWarning("SIGHUP: configuration reload is not supported yet; restart to apply changes");
+        // The file and the secret are read again; flags still win over both.
+        Result<Config> next = EngineOptions::build(p);
+        if (next.ok() && p.isSet("log-format"))
+            (void)next->set("log.format", p.value("log-format"), "--log-format");
+        if (!next.ok()) {
+            qCritical("SIGHUP: the new configuration is invalid, keeping the old one: %s",
+                      qPrintable(next.error().message));
+            return;
+        }
+        for (const QString &w : next->warnings)
+            qWarning("SIGHUP: %s", qPrintable(w));
+        if (Status s = engine.reload(*next); !s.ok()) {
+            qCritical("SIGHUP: reload refused, keeping the old configuration: %s",
+                      qPrintable(s.error().message));
+            return;
+        }
+        LogOutput::install(next->logFormat);
+        SystemdNotifier::notify("READY=1\nSTATUS=reloaded; listening on " +
+                                engine.listeningAddress().toUtf8());
     });
     return QCoreApplication::exec();
 }
