@@ -34,6 +34,5 @@ private:
     QString m_delivery;
     QNetworkAccessManager m_nam;
     QTimer m_deadline;
-    QTimer m_logPoll;
     bool m_finished = false;
 };
