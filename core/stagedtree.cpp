@@ -142,8 +142,14 @@ Result<ChangeSet> StagedTree::changeSet() const
 void countChangedLines(const QByteArray &before, const QByteArray &after, int *added,
                        int *removed)
 {
-    const QList<QByteArray> a = before.isEmpty() ? QList<QByteArray>() : before.split('\n');
-    const QList<QByteArray> b = after.isEmpty() ? QList<QByteArray>() : after.split('\n');
+    auto lines = [](const QByteArray &text) {
+        QList<QByteArray> l = text.isEmpty() ? QList<QByteArray>() : text.split('\n');
+        if (!l.isEmpty() && l.last().isEmpty())
+            l.removeLast(); // the final newline ends a line; it does not start one
+        return l;
+    };
+    const QList<QByteArray> a = lines(before);
+    const QList<QByteArray> b = lines(after);
     qsizetype head = 0;
     while (head < a.size() && head < b.size() && a.at(head) == b.at(head))
         ++head;

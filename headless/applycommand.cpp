@@ -2,6 +2,7 @@
 
 #include "cliutil.h"
 #include "envelope.h"
+#include "patchinput.h"
 #include "patchexecutor.h"
 #include "workspace.h"
 
@@ -15,46 +16,6 @@
 
 #include <cstdio>
 
-namespace {
-
-Result<QByteArray> readInput(const QString &name)
-{
-    QFile f;
-    if (name == QLatin1String("-")) {
-        if (!f.open(stdin, QIODevice::ReadOnly))
-            return makeError("read_failed", "cannot read standard input");
-    } else {
-        f.setFileName(name);
-        if (!f.open(QIODevice::ReadOnly))
-            return makeError("read_failed",
-                             QStringLiteral("cannot read %1: %2").arg(name, f.errorString()));
-    }
-    return f.readAll();
-}
-
-// A JSON envelope is used as is; raw patch text is wrapped into one.
-Result<Envelope> toEnvelope(const QByteArray &input, const QString &format, bool dryRun,
-                            const QString &name)
-{
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(input, &pe);
-    QJsonObject json;
-    if (pe.error == QJsonParseError::NoError && doc.isObject()) {
-        json = doc.object();
-        if (!json.contains("id"))
-            json.insert("id", "apply-" + QUuid::createUuid().toString(QUuid::WithoutBraces));
-    } else {
-        json.insert("id", name == "-" ? QStringLiteral("stdin") : name);
-        json.insert("patch", QString::fromUtf8(input));
-    }
-    if (format != QLatin1String("auto"))
-        json.insert("format", format);
-    if (dryRun)
-        json.insert("dry_run", true);
-    return Envelope::parse(QJsonDocument(json).toJson(QJsonDocument::Compact));
-}
-
-} // namespace
 
 int ApplyCommand::run(const QStringList &args)
 {
@@ -84,10 +45,11 @@ int ApplyCommand::run(const QStringList &args)
                          QStringLiteral("unknown format \"%1\"; use one of %2")
                              .arg(format, Envelope::knownFormats().join(", ")));
     const QString name = p.positionalArguments().first();
-    const Result<QByteArray> input = readInput(name);
+    const Result<QByteArray> input = PatchInput::read(name);
     if (!input.ok())
         return Cli::fail(Cli::UsageError, input.error().message);
-    const Result<Envelope> envelope = toEnvelope(*input, format, p.isSet("dry-run"), name);
+    const Result<Envelope> envelope =
+        Envelope::parse(PatchInput::toEnvelope(*input, format, p.isSet("dry-run"), name));
     if (!envelope.ok())
         return Cli::fail(Cli::UsageError,
                          QStringLiteral("%1: %2").arg(envelope.error().code,

@@ -3,7 +3,12 @@
 
 #include "applycommand.h"
 #include "cliutil.h"
+#include "doctorcommand.h"
+#include "logcommand.h"
+#include "replaycommand.h"
+#include "sendcommand.h"
 #include "servecommand.h"
+#include "statuscommand.h"
 
 #include <QCoreApplication>
 
@@ -22,6 +27,12 @@ const QList<Subcommand> &subcommands()
     static const QList<Subcommand> list{
         {"serve", "run the daemon (intake, journal, executor or relay)", ServeCommand::run},
         {"apply", "apply a patch file to a workspace, offline", ApplyCommand::run},
+        {"send", "send a patch to a running daemon (signed with the secret)", SendCommand::run},
+        {"status", "show a running daemon's health", StatusCommand::run},
+        {"doctor", "check every link: config, port, daemon, workspace, runner, canary",
+         DoctorCommand::run},
+        {"log", "print (or --follow) the delivery confirmation log", LogCommand::run},
+        {"replay", "deliver a finished or dead delivery again", ReplayCommand::run},
     };
     return list;
 }

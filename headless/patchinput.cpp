@@ -1,0 +1,51 @@
+#include "patchinput.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QUuid>
+
+#include <cstdio>
+
+Result<QByteArray> PatchInput::read(const QString &name)
+{
+    QFile f;
+    if (name == QLatin1String("-")) {
+        if (!f.open(stdin, QIODevice::ReadOnly))
+            return makeError("read_failed", "cannot read standard input");
+    } else {
+        f.setFileName(name);
+        if (!f.open(QIODevice::ReadOnly))
+            return makeError("read_failed",
+                             QStringLiteral("cannot read %1: %2").arg(name, f.errorString()));
+    }
+    return f.readAll();
+}
+
+QByteArray PatchInput::toEnvelope(const QByteArray &input, const QString &format, bool dryRun,
+                                  const QString &name)
+{
+    QJsonParseError pe;
+    const QJsonDocument doc = QJsonDocument::fromJson(input, &pe);
+    if (pe.error == QJsonParseError::NoError && doc.isObject() && format == QLatin1String("auto") &&
+        !dryRun)
+        return input; // a complete envelope: sent byte for byte
+    QJsonObject json;
+    if (pe.error == QJsonParseError::NoError && doc.isObject()) {
+        json = doc.object();
+    } else {
+        const QString base = name == QLatin1String("-") ? QStringLiteral("stdin")
+                                                        : QFileInfo(name).fileName();
+        json.insert("id", QStringLiteral("%1-%2").arg(
+                              base, QUuid::createUuid().toString(QUuid::WithoutBraces).left(8)));
+        json.insert("patch", QString::fromUtf8(input));
+    }
+    if (!json.contains("id"))
+        json.insert("id", "patch-" + QUuid::createUuid().toString(QUuid::WithoutBraces));
+    if (format != QLatin1String("auto"))
+        json.insert("format", format);
+    if (dryRun)
+        json.insert("dry_run", true);
+    return QJsonDocument(json).toJson(QJsonDocument::Compact);
+}
