@@ -310,6 +310,14 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
                 return fail(ioError(QStringLiteral("cannot replace %1: it is a directory")
                                         .arg(op.rel),
                                     op.rel));
+            if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+                Error e = makeError("path_invalid",
+                                    QStringLiteral("path \"%1\" is not a regular file (a device, "
+                                                   "FIFO or socket)")
+                                        .arg(op.rel));
+                e.file = op.rel;
+                return fail(e);
+            }
             op.existed = true;
             op.backup = sideFile(op.target, txnId, n, "bak");
             ::unlink(QFile::encodeName(op.backup).constData()); // stale, from an undone attempt

@@ -30,6 +30,8 @@ QMap<QString, QByteArray> readTree(const QString &dir)
         const QString rel = base.relativeFilePath(path);
         if (info.isSymLink())
             out.insert(rel, "->" + info.symLinkTarget().toUtf8());
+        else if (!info.isFile())
+            out.insert(rel, "<special file>"); // never open a FIFO: it would block
         else
             out.insert(rel, readFile(path));
     }
