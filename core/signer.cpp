@@ -5,8 +5,12 @@
 namespace {
 QByteArray standardWebhooksKey(const QByteArray &secret)
 {
-    if (secret.startsWith("whsec_"))
-        return QByteArray::fromBase64(secret.mid(6));
+    // "whsec_<base64>": the key is the decoded part (Standard Webhooks); else the bytes.
+    if (secret.startsWith("whsec_")) {
+        const auto decoded = QByteArray::fromBase64Encoding(secret.mid(6));
+        if (decoded)
+            return *decoded;
+    }
     return secret;
 }
 } // namespace

@@ -3,6 +3,7 @@
 #include "deliveryjournal.h"
 #include "engine.h"
 #include "eventstream.h"
+#include "requestauthenticator.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -60,6 +61,22 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
 {
     const QString &path = req.path;
     const QByteArray &method = req.method;
+    const Config &config = m_engine->config();
+    // Read endpoints: open, loopback-only, or bearer token, per server.read_access.
+    auto readAllowed = [&]() -> std::optional<HttpResponse> {
+        if (config.readAccess == QLatin1String("loopback") && !req.peerIsLoopback())
+            return HttpResponse::error(403, "forbidden",
+                                       "read endpoints answer only on loopback "
+                                       "(server.read_access = loopback)");
+        if (config.readAccess == QLatin1String("token")) {
+            const Result<AuthIdentity> id =
+                RequestAuthenticator(config.secret, config.toleranceS).authenticateBearer(req.headers);
+            if (!id.ok())
+                return HttpResponse::error(401, id.error().code, id.error().message)
+                    .withHeader("WWW-Authenticate", "Bearer");
+        }
+        return std::nullopt;
+    };
     auto only = [&](const char *allowed) -> std::optional<HttpResponse> {
         if (method == allowed || (qstrcmp(allowed, "GET") == 0 && method == "HEAD"))
             return std::nullopt;
@@ -77,10 +94,14 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
     if (path == QLatin1String("/health")) {
         if (auto r = only("GET"))
             return *r;
+        if (auto r = readAllowed())
+            return *r;
         return health();
     }
     if (path == QLatin1String("/deliveries")) {
         if (auto r = only("GET"))
+            return *r;
+        if (auto r = readAllowed())
             return *r;
         return deliveries(req);
     }
@@ -88,6 +109,8 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
         const QStringList parts = path.mid(12).split(QLatin1Char('/'));
         if (parts.size() == 1 && !parts[0].isEmpty()) {
             if (auto r = only("GET"))
+                return *r;
+            if (auto r = readAllowed())
                 return *r;
             return delivery(parts[0]);
         }
@@ -100,11 +123,15 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
     if (path == QLatin1String("/metrics")) {
         if (auto r = only("GET"))
             return *r;
+        if (auto r = readAllowed())
+            return *r;
         return HttpResponse::text(200, m_engine->renderMetrics(),
                                   "text/plain; version=0.0.4; charset=utf-8");
     }
     if (path == QLatin1String("/events")) {
         if (auto r = only("GET"))
+            return *r;
+        if (auto r = readAllowed())
             return *r;
         bool ok = false;
         qint64 last = req.header("Last-Event-ID").toLongLong(&ok);
@@ -144,13 +171,19 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
             return HttpResponse::error(400, "bad_request", "wait must be a number of seconds");
         waitSeconds = qMin(waitSeconds, m_engine->config().maxWaitS);
     }
+    const Config &config = m_engine->config();
+    const Result<AuthIdentity> identity = RequestAuthenticator(config.secret, config.toleranceS)
+                                              .authenticate(req.headers, req.body,
+                                                            QDateTime::currentDateTimeUtc());
+    if (!identity.ok())
+        return rejectIntake(401, identity.error().code, identity.error().message)
+            .withHeader("WWW-Authenticate", "Bearer");
     IntakeRequest in;
     in.body = req.body;
     in.receivedAtMs = req.receivedAtMs;
-    in.source = QStringLiteral("open");
-    in.dedupeKey = QString::fromUtf8(req.header("webhook-id"));
-    if (in.dedupeKey.isEmpty())
-        in.dedupeKey = QString::fromUtf8(req.header("X-GitHub-Delivery"));
+    in.source = identity->scheme;
+    // A sender's delivery id seen before answers with the existing delivery (replay protection).
+    in.dedupeKey = identity->deliveryKey;
     // A relay names its delivery; keeping the id links the relay's and the runner's records.
     const QUuid relayId = QUuid::fromString(QString::fromLatin1(req.header("X-Ghost-Runner-Delivery")));
     if (!relayId.isNull())
@@ -273,9 +306,19 @@ HttpResponse WebhookServer::delivery(const QString &id) const
 HttpResponse WebhookServer::replay(const QString &id, const HttpRequest &req, HttpConnection *conn,
                                    bool *deferred)
 {
-    Q_UNUSED(req);
     Q_UNUSED(conn);
     Q_UNUSED(deferred);
+    const Config &config = m_engine->config();
+    if (!config.secret.isEmpty()) {
+        const Result<AuthIdentity> who =
+            RequestAuthenticator(config.secret, config.toleranceS).authenticateBearer(req.headers);
+        if (!who.ok())
+            return HttpResponse::error(401, who.error().code, who.error().message)
+                .withHeader("WWW-Authenticate", "Bearer");
+    } else if (!req.peerIsLoopback()) {
+        return HttpResponse::error(403, "forbidden", "without a secret, replay is only allowed "
+                                                     "from loopback");
+    }
     const Result<RecordResult> r = m_engine->replay(id);
     if (!r.ok())
         return HttpResponse::error(statusForError(r.error().code), r.error().code,
