@@ -4,6 +4,8 @@
 #include <QTcpSocket>
 #include <QUrl>
 
+#include <sys/socket.h>
+
 namespace {
 bool isToken(const QByteArray &s)
 {
@@ -23,6 +25,8 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, Htt
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(handler)
 {
     m_socket->setParent(this);
+    // Bounded socket buffer: a fast sender is slowed down by TCP instead of filling our memory.
+    m_socket->setReadBufferSize(256 * 1024);
     m_idleTimer.setSingleShot(true);
     m_requestTimer.setSingleShot(true);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {
@@ -280,7 +284,9 @@ bool HttpConnection::readChunked()
         }
         if (m_in.size() < lineEnd + 2 + size + 2)
             return false;
-        m_request.body += m_in.mid(lineEnd + 2, size);
+        // Grow to exactly what arrived: geometric growth would overshoot the limit's memory.
+        m_request.body.reserve(m_request.body.size() + size);
+        m_request.body.append(m_in.constData() + lineEnd + 2, size);
         m_in.remove(0, lineEnd + 2 + size + 2);
     }
 }
@@ -363,7 +369,22 @@ void HttpConnection::closeAfterWrite()
     m_state = State::Closing;
     m_requestTimer.stop();
     m_idleTimer.stop();
-    m_socket->disconnectFromHost(); // flushes pending writes first
-    // A client that never reads cannot hold the connection open forever.
-    QTimer::singleShot(5000, m_socket, [s = m_socket] { s->abort(); });
+    // Lingering close: once the answer is out, stop sending but keep reading (and dropping)
+    // what the client still sends for a while. Closing outright while a large body is still
+    // arriving makes the kernel answer with a reset, which can destroy our 413 before the
+    // client has read it.
+    auto halfClose = [this] {
+        if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState)
+            ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+    };
+    connect(m_socket, &QTcpSocket::bytesWritten, this, halfClose);
+    halfClose();
+    connect(m_socket, &QTcpSocket::readyRead, this, [this] {
+        m_discarded += m_socket->readAll().size();
+        if (m_discarded > kMaxDiscardBytes)
+            m_socket->abort();
+    });
+    m_socket->readAll();
+    // A client that never stops sending, or never closes, cannot hold the connection.
+    QTimer::singleShot(2000, m_socket, [s = m_socket] { s->abort(); });
 }

@@ -70,6 +70,8 @@ private:
     bool m_processing = false;
     QTimer m_idleTimer;
     QTimer m_requestTimer;
+    qint64 m_discarded = 0;
+    static constexpr qint64 kMaxDiscardBytes = 256LL * 1024 * 1024;
 };
 
 // What the server calls for each complete request.
