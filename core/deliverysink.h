@@ -19,6 +19,10 @@ public:
     // Starts one delivery; calls done exactly once, on the caller's thread.
     virtual void deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
                          Done done) = 0;
+    // On shutdown: drop the current delivery without an outcome if that is safe, and say so.
+    // The delivery stays unfinished in the journal and is resumed after a restart. A sink that
+    // cannot stop safely mid-way (the executor) returns false and is waited for.
+    virtual bool abandon() { return false; }
     // The outcome is logged and journaled: make it permanent (e.g. drop rollback data).
     virtual void confirmed(const QString &deliveryId, const Outcome &outcome) {}
     // Before any delivery starts: settle work a crash interrupted. `loggedOutcome` says what

@@ -144,6 +144,10 @@ void Dispatcher::drain(int timeoutMs)
     m_draining = true;
     if (!isBusy())
         return;
+    if (m_sink->abandon()) {
+        m_current.clear();
+        return;
+    }
     QEventLoop loop;
     QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
     connect(this, &Dispatcher::deliveryFinished, &loop, &QEventLoop::quit);

@@ -48,10 +48,24 @@ Forwarder::Forwarder(Settings settings, Metrics *metrics, QObject *parent)
     m_nam.setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
 }
 
-Forwarder::~Forwarder()
+Forwarder::~Forwarder() { abandon(); }
+
+bool Forwarder::abandon()
 {
-    if (m_reply)
-        m_reply->abort();
+    m_retryTimer.stop();
+    m_requestTimer.stop();
+    if (QNetworkReply *reply = m_reply.data()) {
+        m_reply = nullptr;
+        reply->disconnect(this);
+        reply->abort();
+        reply->deleteLater();
+    }
+    if (m_current)
+        qCInfo(lcForward, "delivery %s: forwarding stopped; it resumes on the next start",
+               qPrintable(m_current->delivery.id));
+    m_current.reset();
+    m_nextAttemptAtMs = 0;
+    return true;
 }
 
 QString Forwarder::postUrl() const { return m_settings.runnerUrl + QStringLiteral("/patch"); }

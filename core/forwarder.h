@@ -43,6 +43,9 @@ public:
     QString activeStatus() const override { return QStringLiteral("forwarding"); }
     void deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
                  Done done) override;
+    // Safe at any point: the runner deduplicates by delivery id, so a resumed forward after a
+    // restart cannot apply the patch twice.
+    bool abandon() override;
 
     // The forwarder component of /health. queue: unfinished deliveries; oldestMs: receipt
     // time of the oldest one (0 if none).

@@ -355,6 +355,7 @@ void HttpConnection::fail(int status, const QString &code, const QString &messag
     m_state = State::Handling; // so respond() writes
     m_keepAlive = false;
     m_in.clear();
+    m_request.body.clear(); // a refused body is not kept while the connection lingers
     respond(HttpResponse::error(status, code, message));
 }
 

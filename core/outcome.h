@@ -26,3 +26,6 @@ struct Outcome
     QJsonObject toJson() const;
     static Outcome fromJson(const QJsonObject &o);
 };
+
+#include <QMetaType>
+Q_DECLARE_METATYPE(Outcome)
