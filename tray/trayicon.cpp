@@ -2,8 +2,12 @@
 
 #include <QAction>
 
+// Q_INIT_RESOURCE must be called outside any namespace; the icons live in the static library.
+static void initTrayResources() { Q_INIT_RESOURCE(tray); }
+
 TrayIcon::TrayIcon(QObject *parent) : QObject(parent), m_menu(std::make_unique<QMenu>())
 {
+    initTrayResources();
     m_icon.setContextMenu(m_menu.get());
     connect(&m_icon, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason r) {
         if (r == QSystemTrayIcon::DoubleClick)
