@@ -22,7 +22,10 @@ DaemonClient::DaemonClient(QUrl baseUrl, QByteArray token, QObject *parent)
     connect(&m_reconnect, &QTimer::timeout, this, &DaemonClient::openStream);
 }
 
-DaemonClient::~DaemonClient() { stop(); }
+DaemonClient::~DaemonClient()
+{
+    stop();
+}
 
 void DaemonClient::setBackoff(int initialMs, int maxMs)
 {
@@ -81,8 +84,7 @@ void DaemonClient::openStream()
     m_eventData.clear();
     m_stream = m_nam.get(r);
     connect(m_stream, &QNetworkReply::metaDataChanged, this, [this] {
-        const int status =
-            m_stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const int status = m_stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         if (status != 200) {
             const QString reason = QStringLiteral("GET /events answered %1").arg(status);
             QNetworkReply *r = m_stream;
@@ -237,8 +239,8 @@ void DaemonClient::replay(const QString &id)
         if (r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 202)
             emit replayFinished(true, o.value("delivery").toString());
         else
-            emit replayFinished(false, o.value("error").toObject().value("message").toString(
-                                           r->errorString()));
+            emit replayFinished(
+                false, o.value("error").toObject().value("message").toString(r->errorString()));
     });
 }
 
@@ -257,8 +259,8 @@ Delivery DaemonClient::deliveryFromJson(const QJsonObject &o)
         d.outcome = Outcome::fromJson(o);
     for (const QJsonValue &v : o.value("timeline").toArray()) {
         const QJsonObject e = v.toObject();
-        d.events.append({parseIso(e.value("at")), e.value("state").toString(),
-                         e.value("detail").toObject()});
+        d.events.append(
+            {parseIso(e.value("at")), e.value("state").toString(), e.value("detail").toObject()});
     }
     return d;
 }

@@ -9,11 +9,20 @@ Notifier::Notifier(QObject *parent) : QObject(parent)
     connect(&m_timer, &QTimer::timeout, this, &Notifier::checkDue);
 }
 
-void Notifier::setClock(Clock clock) { m_clock = std::move(clock); }
+void Notifier::setClock(Clock clock)
+{
+    m_clock = std::move(clock);
+}
 
-void Notifier::setEnabled(NotificationKind kind, bool enabled) { m_enabled[int(kind)] = enabled; }
+void Notifier::setEnabled(NotificationKind kind, bool enabled)
+{
+    m_enabled[int(kind)] = enabled;
+}
 
-bool Notifier::isEnabled(NotificationKind kind) const { return m_enabled.value(int(kind), true); }
+bool Notifier::isEnabled(NotificationKind kind) const
+{
+    return m_enabled.value(int(kind), true);
+}
 
 QList<NotificationKind> Notifier::allKinds()
 {
@@ -159,7 +168,8 @@ void Notifier::flushBurst(NotificationKind kind)
         n.summary = QStringLiteral("%1 deliveries failed in the last %2 s").arg(total).arg(seconds);
         break;
     case NotificationKind::DeliveryDead:
-        n.summary = QStringLiteral("%1 deliveries went dead in the last %2 s").arg(total).arg(seconds);
+        n.summary =
+            QStringLiteral("%1 deliveries went dead in the last %2 s").arg(total).arg(seconds);
         break;
     default:
         n.summary = QStringLiteral("%1 problems in the last %2 s").arg(total).arg(seconds);

@@ -14,10 +14,15 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
-
 #include <functional>
 
-enum class NotificationKind { DeliveryFailed, DeliveryDead, ServerFailed, RunnerUnreachable, Recovered };
+enum class NotificationKind {
+    DeliveryFailed,
+    DeliveryDead,
+    ServerFailed,
+    RunnerUnreachable,
+    Recovered
+};
 
 struct Notification
 {

@@ -94,7 +94,8 @@ QString trayStatusLine(TrayState s, const TrayFacts &f)
             return QStringLiteral("Not listening");
         if (isFailureStatus(f.lastStatus))
             return QStringLiteral("Last delivery %1").arg(f.lastStatus);
-        return QStringLiteral("Failing: %1").arg(f.problems.value(0, QStringLiteral("see /health")));
+        return QStringLiteral("Failing: %1")
+            .arg(f.problems.value(0, QStringLiteral("see /health")));
     }
     return QString();
 }

@@ -23,18 +23,18 @@ enum class TrayState { Ok, Busy, Degraded, Failing, Paused };
 
 struct TrayFacts
 {
-    bool reachable = true;   // attach mode: the daemon answers; in-process: always true
-    QString listening;       // "127.0.0.1:5555", empty when not listening
+    bool reachable = true; // attach mode: the daemon answers; in-process: always true
+    QString listening;     // "127.0.0.1:5555", empty when not listening
     Health health = Health::Ok;
-    QStringList problems;    // /health's sentences, worst first
+    QStringList problems; // /health's sentences, worst first
     bool paused = false;
-    bool applying = false;   // a delivery is applying or forwarding now
-    int queued = 0;          // unfinished deliveries
-    QString runnerError;     // relay: the forwarder's last error while the runner is unreachable
+    bool applying = false; // a delivery is applying or forwarding now
+    int queued = 0;        // unfinished deliveries
+    QString runnerError;   // relay: the forwarder's last error while the runner is unreachable
     qint64 runnerUnreachableForS = 0;
-    QString lastStatus;      // applied | failed | rejected | dead | empty
-    qint64 lastAtMs = 0;     // when the last delivery finished
-    QString startError;      // in-process: why the engine could not start
+    QString lastStatus;  // applied | failed | rejected | dead | empty
+    qint64 lastAtMs = 0; // when the last delivery finished
+    QString startError;  // in-process: why the engine could not start
 
     bool runnerUnreachable() const { return !runnerError.isEmpty(); }
     // From a /health body (the daemon's, or Engine::health().toJson() in-process).

@@ -18,7 +18,10 @@ QString Autostart::entryPath()
 #endif
 }
 
-bool Autostart::isEnabled() { return QFileInfo::exists(entryPath()); }
+bool Autostart::isEnabled()
+{
+    return QFileInfo::exists(entryPath());
+}
 
 QString Autostart::entryText(const QString &program, const QStringList &arguments)
 {
@@ -26,23 +29,22 @@ QString Autostart::entryText(const QString &program, const QStringList &argument
     QString args = QStringLiteral("    <string>%1</string>\n").arg(program.toHtmlEscaped());
     for (const QString &a : arguments)
         args += QStringLiteral("    <string>%1</string>\n").arg(a.toHtmlEscaped());
-    return QStringLiteral(
-               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
-               "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
-               "<plist version=\"1.0\">\n<dict>\n"
-               "  <key>Label</key><string>org.ghostrunner.tray</string>\n"
-               "  <key>ProgramArguments</key>\n  <array>\n%1  </array>\n"
-               "  <key>RunAtLoad</key><true/>\n"
-               "  <key>ProcessType</key><string>Interactive</string>\n"
-               "</dict>\n</plist>\n")
+    return QStringLiteral("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                          "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+                          "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
+                          "<plist version=\"1.0\">\n<dict>\n"
+                          "  <key>Label</key><string>org.ghostrunner.tray</string>\n"
+                          "  <key>ProgramArguments</key>\n  <array>\n%1  </array>\n"
+                          "  <key>RunAtLoad</key><true/>\n"
+                          "  <key>ProcessType</key><string>Interactive</string>\n"
+                          "</dict>\n</plist>\n")
         .arg(args);
 #else
     auto quote = [](const QString &s) {
         if (!s.contains(QLatin1Char(' ')) && !s.contains(QLatin1Char('"')))
             return s;
-        return QStringLiteral("\"%1\"").arg(QString(s).replace(QLatin1String("\""),
-                                                                QLatin1String("\\\"")));
+        return QStringLiteral("\"%1\"").arg(
+            QString(s).replace(QLatin1String("\""), QLatin1String("\\\"")));
     };
     QStringList exec{quote(program)};
     for (const QString &a : arguments)

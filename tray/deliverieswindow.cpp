@@ -21,16 +21,20 @@
 #include <QVBoxLayout>
 
 DeliveriesWindow::DeliveriesWindow(QWidget *parent)
-    : QWidget(parent), m_model(new DeliveryTableModel(this)), m_filter(new DeliveryFilterModel(this))
+    : QWidget(parent), m_model(new DeliveryTableModel(this)),
+      m_filter(new DeliveryFilterModel(this))
 {
     setWindowTitle(QStringLiteral("Ghost Runner — Deliveries"));
     m_filter->setSourceModel(m_model);
 
     m_status = new QComboBox;
-    const QList<QPair<QString, QString>> statuses = {
-        {"All", ""},          {"Problems", "problems"}, {"Pending", "pending"},
-        {"Applied", "applied"}, {"Failed", "failed"},   {"Rejected", "rejected"},
-        {"Dead", "dead"}};
+    const QList<QPair<QString, QString>> statuses = {{"All", ""},
+                                                     {"Problems", "problems"},
+                                                     {"Pending", "pending"},
+                                                     {"Applied", "applied"},
+                                                     {"Failed", "failed"},
+                                                     {"Rejected", "rejected"},
+                                                     {"Dead", "dead"}};
     for (const auto &s : statuses)
         m_status->addItem(s.first, s.second);
     m_search = new QLineEdit;
@@ -139,9 +143,15 @@ void DeliveriesWindow::showDetail(const Delivery &d, const QByteArray &patchText
     m_message->clear();
 }
 
-void DeliveriesWindow::showMessage(const QString &message) { m_message->setText(message); }
+void DeliveriesWindow::showMessage(const QString &message)
+{
+    m_message->setText(message);
+}
 
-QString DeliveriesWindow::detailText() const { return m_detail->toPlainText(); }
+QString DeliveriesWindow::detailText() const
+{
+    return m_detail->toPlainText();
+}
 
 QString DeliveriesWindow::detailHtml(const Delivery &d, const QByteArray &patchText)
 {

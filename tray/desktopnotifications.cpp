@@ -21,17 +21,15 @@ const char *kInterface = "org.freedesktop.Notifications";
 DesktopNotifications::DesktopNotifications(QSystemTrayIcon *icon, QObject *parent)
     : QObject(parent), m_icon(icon)
 {
-    connect(m_icon, &QSystemTrayIcon::messageClicked, this, [this] {
-        emit activated(m_lastBalloonDelivery);
-    });
+    connect(m_icon, &QSystemTrayIcon::messageClicked, this,
+            [this] { emit activated(m_lastBalloonDelivery); });
 #ifdef GR_HAVE_DBUS
     QDBusConnection bus = QDBusConnection::sessionBus();
     if (bus.isConnected()) {
-        m_connected =
-            bus.connect(kService, kPath, kInterface, "ActionInvoked", this,
-                        SLOT(onActionInvoked(uint, QString))) &&
-            bus.connect(kService, kPath, kInterface, "NotificationClosed", this,
-                        SLOT(onNotificationClosed(uint, uint)));
+        m_connected = bus.connect(kService, kPath, kInterface, "ActionInvoked", this,
+                                  SLOT(onActionInvoked(uint, QString))) &&
+                      bus.connect(kService, kPath, kInterface, "NotificationClosed", this,
+                                  SLOT(onNotificationClosed(uint, uint)));
     }
 #endif
 }
@@ -90,9 +88,12 @@ void DesktopNotifications::show(const Notification &n)
 void DesktopNotifications::onActionInvoked(uint id, const QString &action)
 {
     if (!m_deliveryFor.contains(id))
-        return; // another application's notification
+        return;       // another application's notification
     Q_UNUSED(action); // "default" (the body was clicked) or our one button: both open it
     emit activated(m_deliveryFor.value(id));
 }
 
-void DesktopNotifications::onNotificationClosed(uint id, uint) { m_deliveryFor.remove(id); }
+void DesktopNotifications::onNotificationClosed(uint id, uint)
+{
+    m_deliveryFor.remove(id);
+}

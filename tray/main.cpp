@@ -51,7 +51,8 @@ int main(int argc, char *argv[])
     p.addVersionOption();
     EngineOptions::addTo(p);
     p.addOption({"attach", "Watch the daemon at URL instead of running an engine.", "URL"});
-    p.addOption({"token-file", "Attach mode: bearer token for the daemon's read endpoints.", "FILE"});
+    p.addOption(
+        {"token-file", "Attach mode: bearer token for the daemon's read endpoints.", "FILE"});
     p.addOption({"open-delivery", "Open the deliveries window on delivery ID.", "ID"});
     p.addOption({"show-deliveries", "Open the deliveries window."});
     p.addOption({"settings", "Open the settings dialog."});
@@ -67,7 +68,8 @@ int main(int argc, char *argv[])
         if (p.isSet("token-file")) {
             QFile f(p.value("token-file"));
             if (!f.open(QIODevice::ReadOnly))
-                return fail(2, QStringLiteral("cannot read %1: %2").arg(f.fileName(), f.errorString()));
+                return fail(
+                    2, QStringLiteral("cannot read %1: %2").arg(f.fileName(), f.errorString()));
             options.token = f.readAll().trimmed();
         }
         key = QStringLiteral("attach ") + options.attachUrl.toString();

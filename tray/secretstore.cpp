@@ -16,8 +16,7 @@ const char *kService = "ghost-runner";
 
 SecretStore::SecretStore(QString account, QString fallbackFile)
     : m_account(std::move(account)), m_file(std::move(fallbackFile))
-{
-}
+{}
 
 bool SecretStore::keychainBuiltIn()
 {
@@ -41,8 +40,9 @@ Result<QByteArray> SecretStore::readKeychain() const
     if (job.error() == QKeychain::EntryNotFound)
         return QByteArray();
     if (job.error() != QKeychain::NoError)
-        return makeError("keychain_failed",
-                         QStringLiteral("the keychain could not be read: %1").arg(job.errorString()));
+        return makeError(
+            "keychain_failed",
+            QStringLiteral("the keychain could not be read: %1").arg(job.errorString()));
     return job.binaryData();
 #else
     return makeError("keychain_missing", "this build has no keychain support (QtKeychain)");
@@ -52,8 +52,8 @@ Result<QByteArray> SecretStore::readKeychain() const
 Status SecretStore::writeSecretFile(const QString &path, const QByteArray &secret)
 {
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-        return makeError("secret_file_failed", QStringLiteral("cannot create the directory of %1")
-                                                   .arg(path));
+        return makeError("secret_file_failed",
+                         QStringLiteral("cannot create the directory of %1").arg(path));
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly))
         return makeError("secret_file_failed",
@@ -89,7 +89,7 @@ Result<QString> SecretStore::write(const QByteArray &secret) const
     if (job->error() == QKeychain::NoError ||
         (secret.isEmpty() && job->error() == QKeychain::EntryNotFound))
         return QString();
-    // The keychain refused (no Secret Service running, locked): a 0600 file instead.
+        // The keychain refused (no Secret Service running, locked): a 0600 file instead.
 #endif
     if (secret.isEmpty()) {
         QFile::remove(m_file);

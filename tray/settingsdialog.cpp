@@ -56,13 +56,15 @@ SettingsDialog::SettingsDialog(const TraySettings &current, const QString &keych
     form->addRow(QStringLiteral("Runner URL"), m_runnerUrl);
     m_secret = new QLineEdit;
     m_secret->setEchoMode(QLineEdit::Password);
-    m_secret->setPlaceholderText(current.secret.isEmpty() ? QStringLiteral("no secret: intake is open")
-                                                          : QStringLiteral("unchanged"));
+    m_secret->setPlaceholderText(current.secret.isEmpty()
+                                     ? QStringLiteral("no secret: intake is open")
+                                     : QStringLiteral("unchanged"));
     form->addRow(QStringLiteral("Webhook secret"), m_secret);
     auto *note = new QLabel(keychainNote);
     note->setObjectName(QStringLiteral("keychainNote"));
     note->setWordWrap(true);
     note->setStyleSheet(QStringLiteral("color: palette(mid)"));
+    note->setMinimumHeight(2 * note->fontMetrics().lineSpacing() + 4);
     form->addRow(QString(), note);
     engine->setEnabled(!attachMode);
 

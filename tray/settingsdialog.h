@@ -22,9 +22,9 @@ struct TraySettings
     QString role;
     QString workspace;
     QString runnerUrl;
-    QByteArray secret;          // meaningful only when secretChanged
+    QByteArray secret; // meaningful only when secretChanged
     bool secretChanged = false;
-    QHash<int, bool> notify;    // NotificationKind -> enabled
+    QHash<int, bool> notify; // NotificationKind -> enabled
     bool startAtLogin = false;
 };
 

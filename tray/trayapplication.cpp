@@ -40,11 +40,11 @@ QString reachableAddress(const QString &listening)
 TrayApplication::TrayApplication(Options options, QObject *parent)
     : QObject(parent), m_options(std::move(options))
 {
-    m_prefs = m_options.settingsFile.isEmpty()
-                  ? std::make_unique<QSettings>(QSettings::IniFormat, QSettings::UserScope,
-                                                QStringLiteral("ghost-runner"),
-                                                QStringLiteral("tray"))
-                  : std::make_unique<QSettings>(m_options.settingsFile, QSettings::IniFormat);
+    m_prefs =
+        m_options.settingsFile.isEmpty()
+            ? std::make_unique<QSettings>(QSettings::IniFormat, QSettings::UserScope,
+                                          QStringLiteral("ghost-runner"), QStringLiteral("tray"))
+            : std::make_unique<QSettings>(m_options.settingsFile, QSettings::IniFormat);
     loadPreferences();
     m_icon = new TrayIcon(this);
     m_desktop = new DesktopNotifications(m_icon->systemTrayIcon(), this);
@@ -122,7 +122,8 @@ Status TrayApplication::start()
                 });
         connect(m_client, &DaemonClient::deliveryEvent, this,
                 [this](const QString &id, const QString &, const QString &status) {
-                    if (status == QLatin1String("applying") || status == QLatin1String("forwarding"))
+                    if (status == QLatin1String("applying") ||
+                        status == QLatin1String("forwarding"))
                         m_applying = id;
                     else if (id == m_applying)
                         m_applying.clear();
@@ -137,8 +138,10 @@ Status TrayApplication::start()
             if (m_notifyWhenFetched.removeAll(d.id) > 0)
                 m_notifier.deliveryFinished(d.id, d.patchId, d.outcome);
             if (m_window && m_window->currentDeliveryId() == d.id) {
-                QFile copy(stateDir() + QStringLiteral("/patches/") + d.id + QStringLiteral(".json"));
-                const QByteArray body = copy.open(QIODevice::ReadOnly) ? copy.readAll() : QByteArray();
+                QFile copy(stateDir() + QStringLiteral("/patches/") + d.id +
+                           QStringLiteral(".json"));
+                const QByteArray body =
+                    copy.open(QIODevice::ReadOnly) ? copy.readAll() : QByteArray();
                 m_window->showDetail(d, body);
             }
         });
@@ -211,8 +214,8 @@ void TrayApplication::refresh()
 {
     if (m_engine) {
         const HealthReport h = m_engine->health();
-        m_facts = TrayFacts::fromHealthJson(
-            h.toJson(QStringLiteral(GR_VERSION), m_engine->config().role, m_engine->uptimeSeconds()));
+        m_facts = TrayFacts::fromHealthJson(h.toJson(
+            QStringLiteral(GR_VERSION), m_engine->config().role, m_engine->uptimeSeconds()));
         m_facts.startError = m_startError;
         if (!m_startError.isEmpty())
             m_facts.listening.clear();
@@ -449,8 +452,8 @@ Status TrayApplication::applySettings(const TraySettings &s)
     m_prefs->sync();
     if (s.startAtLogin != Autostart::isEnabled()) {
         QStringList args = QCoreApplication::arguments().mid(1);
-        if (Status a = Autostart::setEnabled(s.startAtLogin, QCoreApplication::applicationFilePath(),
-                                             args);
+        if (Status a = Autostart::setEnabled(s.startAtLogin,
+                                             QCoreApplication::applicationFilePath(), args);
             !a.ok())
             return a;
     }
@@ -516,8 +519,9 @@ Status TrayApplication::applySettings(const TraySettings &s)
     m_options.config = next;
     refresh();
     if (roleChanged)
-        return makeError("restart_needed",
-                         QStringLiteral("Saved. The role changes to %1 at the next start.").arg(s.role));
+        return makeError(
+            "restart_needed",
+            QStringLiteral("Saved. The role changes to %1 at the next start.").arg(s.role));
     return {};
 }
 

@@ -4,17 +4,16 @@
 // an engine signal or a stream event; nothing polls.
 
 #include "config.h"
+#include "deliverieswindow.h"
 #include "delivery.h"
 #include "notifier.h"
-#include "traystate.h"
-#include "deliverieswindow.h"
 #include "settingsdialog.h"
+#include "traystate.h"
 
 #include <QObject>
 #include <QPointer>
 #include <QSettings>
 #include <QUrl>
-
 #include <memory>
 
 class DaemonClient;
@@ -31,10 +30,10 @@ class TrayApplication final : public QObject
 public:
     struct Options
     {
-        Config config;      // in-process mode
-        QString configFile; // where settings are saved (the daemon's INI format)
-        QUrl attachUrl;     // attach mode when valid
-        QByteArray token;   // attach mode: bearer token for the read endpoints
+        Config config;        // in-process mode
+        QString configFile;   // where settings are saved (the daemon's INI format)
+        QUrl attachUrl;       // attach mode when valid
+        QByteArray token;     // attach mode: bearer token for the read endpoints
         QString settingsFile; // the tray's own preferences (notification kinds); empty: default
     };
 

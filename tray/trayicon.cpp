@@ -3,20 +3,27 @@
 #include <QAction>
 
 // Q_INIT_RESOURCE must be called outside any namespace; the icons live in the static library.
-static void initTrayResources() { Q_INIT_RESOURCE(tray); }
+static void initTrayResources()
+{
+    Q_INIT_RESOURCE(tray);
+}
 
 TrayIcon::TrayIcon(QObject *parent) : QObject(parent), m_menu(std::make_unique<QMenu>())
 {
     initTrayResources();
     m_icon.setContextMenu(m_menu.get());
-    connect(&m_icon, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason r) {
-        if (r == QSystemTrayIcon::DoubleClick)
-            emit openDeliveries();
-    });
+    connect(&m_icon, &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason r) {
+                if (r == QSystemTrayIcon::DoubleClick)
+                    emit openDeliveries();
+            });
     rebuildMenu();
 }
 
-TrayIcon::~TrayIcon() { m_icon.setContextMenu(nullptr); }
+TrayIcon::~TrayIcon()
+{
+    m_icon.setContextMenu(nullptr);
+}
 
 QString TrayIcon::resourceFor(TrayState state, bool monochrome)
 {
@@ -70,12 +77,14 @@ void TrayIcon::rebuildMenu()
     status->setEnabled(false);
     status->setIcon(iconFor(v.state));
 
-    const bool listening = !v.webhookUrl.isEmpty() && !v.facts.listening.isEmpty() &&
-                           v.facts.reachable;
-    QAction *url = m->addAction(listening ? v.webhookUrl : QStringLiteral("Webhook: not listening"));
+    const bool listening =
+        !v.webhookUrl.isEmpty() && !v.facts.listening.isEmpty() && v.facts.reachable;
+    QAction *url =
+        m->addAction(listening ? v.webhookUrl : QStringLiteral("Webhook: not listening"));
     url->setObjectName(QStringLiteral("webhookUrl"));
     url->setEnabled(false);
-    QAction *copy = m->addAction(QStringLiteral("Copy webhook URL"), this, &TrayIcon::copyWebhookUrl);
+    QAction *copy =
+        m->addAction(QStringLiteral("Copy webhook URL"), this, &TrayIcon::copyWebhookUrl);
     copy->setObjectName(QStringLiteral("copyUrl"));
     copy->setEnabled(listening);
 
@@ -98,14 +107,14 @@ void TrayIcon::rebuildMenu()
         const QString id = d.id;
         connect(a, &QAction::triggered, this, [this, id] { emit openDelivery(id); });
     }
-    QAction *all = m->addAction(QStringLiteral("Show all deliveries…"), this,
-                                &TrayIcon::openDeliveries);
+    QAction *all =
+        m->addAction(QStringLiteral("Show all deliveries…"), this, &TrayIcon::openDeliveries);
     all->setObjectName(QStringLiteral("showDeliveries"));
     m->addSeparator();
 
     const bool paused = v.facts.paused;
-    QAction *pause = m->addAction(paused ? QStringLiteral("Resume applying")
-                                         : QStringLiteral("Pause applying"));
+    QAction *pause =
+        m->addAction(paused ? QStringLiteral("Resume applying") : QStringLiteral("Pause applying"));
     pause->setObjectName(QStringLiteral("pause"));
     pause->setEnabled(v.canPause && v.facts.reachable && v.facts.startError.isEmpty());
     if (!v.canPause)
@@ -118,18 +127,19 @@ void TrayIcon::rebuildMenu()
     selfTest->setObjectName(QStringLiteral("selfTest"));
     selfTest->setEnabled(listening && !v.selfTestRunning);
 
-    QAction *log = m->addAction(QStringLiteral("Open confirmation log"), this,
-                                &TrayIcon::openLogRequested);
+    QAction *log =
+        m->addAction(QStringLiteral("Open confirmation log"), this, &TrayIcon::openLogRequested);
     log->setObjectName(QStringLiteral("openLog"));
     log->setEnabled(v.hasLog);
-    QAction *ws = m->addAction(QStringLiteral("Open workspace"), this,
-                               &TrayIcon::openWorkspaceRequested);
+    QAction *ws =
+        m->addAction(QStringLiteral("Open workspace"), this, &TrayIcon::openWorkspaceRequested);
     ws->setObjectName(QStringLiteral("openWorkspace"));
     ws->setEnabled(v.hasWorkspace);
     m->addSeparator();
     QAction *settings =
         m->addAction(QStringLiteral("Settings…"), this, &TrayIcon::settingsRequested);
     settings->setObjectName(QStringLiteral("settings"));
-    QAction *quit = m->addAction(QStringLiteral("Quit Ghost Runner"), this, &TrayIcon::quitRequested);
+    QAction *quit =
+        m->addAction(QStringLiteral("Quit Ghost Runner"), this, &TrayIcon::quitRequested);
     quit->setObjectName(QStringLiteral("quit"));
 }

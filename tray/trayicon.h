@@ -9,7 +9,6 @@
 #include <QMenu>
 #include <QObject>
 #include <QSystemTrayIcon>
-
 #include <memory>
 
 struct TrayView

@@ -151,7 +151,8 @@ void tst_DaemonClient::parsesSplitStreamAndReconnectsWithLastEventId()
                 return;
             }
             eventRequests.append(req);
-            s->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n");
+            s->write(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n");
             if (eventRequests.size() == 1) {
                 s->write("retry: 2000\n\n: keep-alive\n\nid: 6\nevent: delivery\ndata: {\"deli");
                 s->flush();

@@ -34,7 +34,9 @@ QString tst_DeliveryTableModel::record(const QString &patchId, const QString &st
     r.patchId = patchId;
     r.bodyHash = patchId.toUtf8();
     r.format = QStringLiteral("unified");
-    r.body = QStringLiteral(R"({"id":"%1","patch":"--- a/src/a.c\n+++ b/src/a.c\n"})").arg(patchId).toUtf8();
+    r.body = QStringLiteral(R"({"id":"%1","patch":"--- a/src/a.c\n+++ b/src/a.c\n"})")
+                 .arg(patchId)
+                 .toUtf8();
     r.receivedAtMs = at;
     const Result<RecordResult> rec = m_journal.record(r);
     if (!rec.ok())
@@ -76,19 +78,27 @@ void tst_DeliveryTableModel::rowsComeFromTheJournal()
     QVERIFY(model.reload(m_journal).ok());
     QCOMPARE(model.rowCount(), 5);
     QCOMPARE(model.columnCount(), 5);
-    QCOMPARE(model.headerData(DeliveryTableModel::Outcome, Qt::Horizontal, Qt::DisplayRole).toString(),
-             QStringLiteral("Outcome"));
+    QCOMPARE(
+        model.headerData(DeliveryTableModel::Outcome, Qt::Horizontal, Qt::DisplayRole).toString(),
+        QStringLiteral("Outcome"));
     // Newest first.
-    QCOMPARE(model.index(0, DeliveryTableModel::PatchId).data().toString(), QStringLiteral("patch-wait-5"));
+    QCOMPARE(model.index(0, DeliveryTableModel::PatchId).data().toString(),
+             QStringLiteral("patch-wait-5"));
     const int bad = model.rowOf(model.deliveryAt(3)->id);
-    QCOMPARE(model.index(bad, DeliveryTableModel::PatchId).data().toString(), QStringLiteral("patch-bad-2"));
-    QCOMPARE(model.index(bad, DeliveryTableModel::Outcome).data().toString(), QStringLiteral("✗ failed"));
-    QCOMPARE(model.index(bad, DeliveryTableModel::Format).data().toString(), QStringLiteral("unified"));
-    QCOMPARE(model.index(bad, DeliveryTableModel::Duration).data().toString(), QStringLiteral("1.5 ms"));
+    QCOMPARE(model.index(bad, DeliveryTableModel::PatchId).data().toString(),
+             QStringLiteral("patch-bad-2"));
+    QCOMPARE(model.index(bad, DeliveryTableModel::Outcome).data().toString(),
+             QStringLiteral("✗ failed"));
+    QCOMPARE(model.index(bad, DeliveryTableModel::Format).data().toString(),
+             QStringLiteral("unified"));
+    QCOMPARE(model.index(bad, DeliveryTableModel::Duration).data().toString(),
+             QStringLiteral("1.5 ms"));
     QVERIFY(model.index(bad, 0).data(Qt::ToolTipRole).toString().contains("hunk 2"));
     QVERIFY(!model.index(bad, DeliveryTableModel::Received).data().toString().isEmpty());
-    QCOMPARE(model.index(0, DeliveryTableModel::Duration).data().toString(), QString()); // unfinished
-    QCOMPARE(model.index(0, 0).data(DeliveryTableModel::StatusRole).toString(), QStringLiteral("queued"));
+    QCOMPARE(model.index(0, DeliveryTableModel::Duration).data().toString(),
+             QString()); // unfinished
+    QCOMPARE(model.index(0, 0).data(DeliveryTableModel::StatusRole).toString(),
+             QStringLiteral("queued"));
 }
 
 void tst_DeliveryTableModel::filter_data()
@@ -96,14 +106,24 @@ void tst_DeliveryTableModel::filter_data()
     QTest::addColumn<QString>("status");
     QTest::addColumn<QString>("text");
     QTest::addColumn<QStringList>("patchIds");
-    QTest::newRow("all") << "" << "" << QStringList{"patch-wait-5", "patch-dead-4", "patch-ok-3", "patch-bad-2", "patch-ok-1"};
-    QTest::newRow("failed") << "failed" << "" << QStringList{"patch-bad-2"};
-    QTest::newRow("problems") << "problems" << "" << QStringList{"patch-dead-4", "patch-bad-2"};
-    QTest::newRow("pending") << "pending" << "" << QStringList{"patch-wait-5"};
-    QTest::newRow("text on patch id") << "" << "OK-" << QStringList{"patch-ok-3", "patch-ok-1"};
-    QTest::newRow("text on error") << "" << "near line 40" << QStringList{"patch-dead-4", "patch-bad-2"};
-    QTest::newRow("status and text") << "applied" << "ok-3" << QStringList{"patch-ok-3"};
-    QTest::newRow("nothing") << "rejected" << "" << QStringList{};
+    QTest::newRow("all") << ""
+                         << ""
+                         << QStringList{"patch-wait-5", "patch-dead-4", "patch-ok-3", "patch-bad-2",
+                                        "patch-ok-1"};
+    QTest::newRow("failed") << "failed"
+                            << "" << QStringList{"patch-bad-2"};
+    QTest::newRow("problems") << "problems"
+                              << "" << QStringList{"patch-dead-4", "patch-bad-2"};
+    QTest::newRow("pending") << "pending"
+                             << "" << QStringList{"patch-wait-5"};
+    QTest::newRow("text on patch id") << ""
+                                      << "OK-" << QStringList{"patch-ok-3", "patch-ok-1"};
+    QTest::newRow("text on error") << ""
+                                   << "near line 40" << QStringList{"patch-dead-4", "patch-bad-2"};
+    QTest::newRow("status and text") << "applied"
+                                     << "ok-3" << QStringList{"patch-ok-3"};
+    QTest::newRow("nothing") << "rejected"
+                             << "" << QStringList{};
 }
 
 void tst_DeliveryTableModel::filter()
@@ -131,7 +151,8 @@ void tst_DeliveryTableModel::upsertUpdatesInPlace()
     d.status = "applied";
     model.upsert(d);
     QCOMPARE(model.rowCount(), 5);
-    QCOMPARE(model.index(0, 0).data(DeliveryTableModel::StatusRole).toString(), QStringLiteral("applied"));
+    QCOMPARE(model.index(0, 0).data(DeliveryTableModel::StatusRole).toString(),
+             QStringLiteral("applied"));
     Delivery fresh;
     fresh.id = "new-id";
     fresh.patchId = "patch-new";

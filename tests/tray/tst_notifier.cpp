@@ -26,7 +26,8 @@ private slots:
     void timerFiresWithoutBeingCalled();
 
 private:
-    Outcome outcome(const QString &status, const QString &message = QStringLiteral("hunk 2 of a.c did not match"))
+    Outcome outcome(const QString &status,
+                    const QString &message = QStringLiteral("hunk 2 of a.c did not match"))
     {
         Outcome o;
         o.status = status;

@@ -65,13 +65,23 @@ void tst_TrayMenu::menuForEachState_data()
     QTest::addColumn<QString>("pauseText");
     QTest::addColumn<bool>("pauseEnabled");
     QTest::addColumn<bool>("selfTestEnabled");
-    QTest::newRow("ok") << int(TrayState::Ok) << "Patches are flowing" << true << "Pause applying" << true << true;
-    QTest::newRow("busy") << int(TrayState::Busy) << "Applying a patch…" << true << "Pause applying" << true << true;
-    QTest::newRow("degraded") << int(TrayState::Degraded) << "Runner unreachable: connection refused" << true << "Pause applying" << true << true;
-    QTest::newRow("paused") << int(TrayState::Paused) << "Paused: patches are journaled, not applied" << true << "Resume applying" << true << true;
-    QTest::newRow("failing: delivery") << int(TrayState::Failing) << "Last delivery failed" << true << "Pause applying" << true << true;
-    QTest::newRow("failing: not started") << int(TrayState::Failing) << "Not running: cannot listen on 127.0.0.1:5555: address in use" << false << "Pause applying" << false << false;
-    QTest::newRow("failing: daemon unreachable") << int(TrayState::Failing) << "Daemon unreachable" << false << "Pause applying" << false << false;
+    QTest::newRow("ok") << int(TrayState::Ok) << "Patches are flowing" << true << "Pause applying"
+                        << true << true;
+    QTest::newRow("busy") << int(TrayState::Busy) << "Applying a patch…" << true << "Pause applying"
+                          << true << true;
+    QTest::newRow("degraded") << int(TrayState::Degraded)
+                              << "Runner unreachable: connection refused" << true
+                              << "Pause applying" << true << true;
+    QTest::newRow("paused") << int(TrayState::Paused)
+                            << "Paused: patches are journaled, not applied" << true
+                            << "Resume applying" << true << true;
+    QTest::newRow("failing: delivery") << int(TrayState::Failing) << "Last delivery failed" << true
+                                       << "Pause applying" << true << true;
+    QTest::newRow("failing: not started")
+        << int(TrayState::Failing) << "Not running: cannot listen on 127.0.0.1:5555: address in use"
+        << false << "Pause applying" << false << false;
+    QTest::newRow("failing: daemon unreachable") << int(TrayState::Failing) << "Daemon unreachable"
+                                                 << false << "Pause applying" << false << false;
 }
 
 void tst_TrayMenu::menuForEachState()
@@ -110,8 +120,9 @@ void tst_TrayMenu::menuForEachState()
     QCOMPARE(action(m, "status")->text(), status);
     QVERIFY(!action(m, "status")->isEnabled()); // a label, not a command
     QCOMPARE(action(m, "copyUrl")->isEnabled(), copyEnabled);
-    QCOMPARE(action(m, "webhookUrl")->text(),
-             copyEnabled ? QStringLiteral("http://127.0.0.1:5555/webhook") : QStringLiteral("Webhook: not listening"));
+    QCOMPARE(action(m, "webhookUrl")->text(), copyEnabled
+                                                  ? QStringLiteral("http://127.0.0.1:5555/webhook")
+                                                  : QStringLiteral("Webhook: not listening"));
     QCOMPARE(action(m, "pause")->text(), pauseText);
     QCOMPARE(action(m, "pause")->isEnabled(), pauseEnabled);
     QCOMPARE(action(m, "selfTest")->isEnabled(), selfTestEnabled);
@@ -163,7 +174,8 @@ void tst_TrayMenu::inProcessFailedPatchNotifies()
     QCOMPARE(tray.state(), TrayState::Ok);
     QVERIFY(tray.webhookUrl().startsWith("http://127.0.0.1:"));
     IntakeRequest r;
-    r.body = R"({"id":"tray-fail-7","target_file":"missing.txt","patch":{"pattern":"a","replacement":"b"}})";
+    r.body =
+        R"({"id":"tray-fail-7","target_file":"missing.txt","patch":{"pattern":"a","replacement":"b"}})";
     QVERIFY(tray.engine()->intake(r).ok());
     QVERIFY(shown.wait(5000));
     const auto n = shown.at(0).at(0).value<Notification>();
@@ -216,8 +228,15 @@ void tst_TrayMenu::pauseFromTheMenu()
     QTRY_COMPARE(tray.state(), TrayState::Paused);
     QVERIFY(tray.engine()->isPaused());
     QCOMPARE(action(tray.trayIcon()->menu(), "pause")->text(), QStringLiteral("Resume applying"));
-    QVERIFY(tray.engine()->health().toJson("t", "all-in-one", 0).value("components").toObject()
-                .value("executor").toObject().value("paused").toBool());
+    QVERIFY(tray.engine()
+                ->health()
+                .toJson("t", "all-in-one", 0)
+                .value("components")
+                .toObject()
+                .value("executor")
+                .toObject()
+                .value("paused")
+                .toBool());
     action(tray.trayIcon()->menu(), "pause")->trigger();
     QTRY_COMPARE(tray.state(), TrayState::Ok);
 }

@@ -48,8 +48,8 @@ void tst_TrayState::precedence_data()
     f = healthy();
     f.queued = 3;
     f.runnerError = "connection refused";
-    QTest::newRow("degraded beats busy: runner unreachable, queue growing") << f
-                                                                            << TrayState::Degraded;
+    QTest::newRow("degraded beats busy: runner unreachable, queue growing")
+        << f << TrayState::Degraded;
     f = healthy();
     f.health = Health::Degraded;
     QTest::newRow("degraded: /health says so") << f << TrayState::Degraded;
