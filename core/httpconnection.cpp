@@ -3,7 +3,6 @@
 #include <QDateTime>
 #include <QTcpSocket>
 #include <QUrl>
-
 #include <cctype>
 
 namespace {
