@@ -36,6 +36,8 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, Htt
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(handler)
 {
     m_socket->setParent(this);
+    // Bytes the client sends while a handler works wait in the kernel, not in our memory.
+    m_socket->setReadBufferSize(qMax<qint64>(64 * 1024, m_limits.maxHeaderBytes));
     m_idleTimer.setSingleShot(true);
     m_requestTimer.setSingleShot(true);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {

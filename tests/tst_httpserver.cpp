@@ -538,6 +538,37 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(next.finals().size(), 1, 5000);
     }
 
+    void pipelinedBytesDuringADeferredAnswerAreBounded()
+    {
+        RawClient c(port());
+        c.send(get("/later?ms=100"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_handler->seen.size(), 1, 5000);
+        const QList<QTcpSocket *> sockets = m_server->findChildren<QTcpSocket *>();
+        QCOMPARE(sockets.size(), 1);
+        // Qt's own buffer is unbounded by default: a client could pipe gigabytes meanwhile.
+        QVERIFY(sockets.first()->readBufferSize() > 0);
+        QVERIFY(sockets.first()->readBufferSize() <= 1024 * 1024);
+        c.send(QByteArray(4 * 1024 * 1024, 'x')); // then junk: the next "head" is too large
+        QTRY_VERIFY_WITH_TIMEOUT(c.closed, 10000);
+        QCOMPARE(c.finals().size(), 2);
+        QCOMPARE(c.finals().at(0).status, 200);
+        QCOMPARE(c.finals().at(1).status, 431);
+    }
+
+    void largeBodiesStillFlowThroughTheBoundedBuffer()
+    {
+        HttpLimits l = testLimits();
+        l.maxBodyBytes = 3 * 1024 * 1024;
+        m_server->setLimits(l);
+        const QByteArray body(2 * 1024 * 1024 + 7, 'b');
+        RawClient c(port());
+        c.send("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+               QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        QTRY_COMPARE_WITH_TIMEOUT(c.finals().size(), 1, 10000);
+        QCOMPARE(c.finals().first().status, 200);
+        QCOMPARE(m_handler->seen.first().body.size(), body.size());
+    }
+
     void connectionCloseIsHonoured()
     {
         RawClient c(port());
