@@ -39,21 +39,37 @@ const EnvKey kEnv[] = {
 
 QStringList Config::knownKeys()
 {
-    return {"server.bind",          "server.port",
-            "server.role",          "server.max_body_bytes",
-            "server.max_header_bytes", "server.max_header_count",
-            "server.idle_timeout_s", "server.request_timeout_s",
-            "server.max_connections", "server.max_queue",
-            "server.max_wait_s",    "server.read_access",
-            "paths.workspace",      "paths.state_dir",
-            "auth.secret_file",     "auth.tolerance_s",
-            "relay.runner_url",     "relay.max_attempts",
-            "relay.max_age_s",      "relay.backoff_initial_ms",
-            "relay.backoff_max_ms", "relay.connect_timeout_s",
-            "relay.forward_timeout_s", "relay.failing_age_s",
-            "executor.allow_commands", "executor.command_allow_list",
-            "executor.command_timeout_s", "executor.allow_git",
-            "executor.start_paused", "log.format"};
+    return {"server.bind",
+            "server.port",
+            "server.role",
+            "server.max_body_bytes",
+            "server.max_header_bytes",
+            "server.max_header_count",
+            "server.idle_timeout_s",
+            "server.request_timeout_s",
+            "server.max_connections",
+            "server.max_queue",
+            "server.max_wait_s",
+            "server.read_access",
+            "paths.workspace",
+            "paths.state_dir",
+            "auth.secret_file",
+            "auth.secret",
+            "auth.tolerance_s",
+            "relay.runner_url",
+            "relay.max_attempts",
+            "relay.max_age_s",
+            "relay.backoff_initial_ms",
+            "relay.backoff_max_ms",
+            "relay.connect_timeout_s",
+            "relay.forward_timeout_s",
+            "relay.failing_age_s",
+            "executor.allow_commands",
+            "executor.command_allow_list",
+            "executor.command_timeout_s",
+            "executor.allow_git",
+            "executor.start_paused",
+            "log.format"};
 }
 
 QString Config::defaultStateDir() const
@@ -133,6 +149,11 @@ Status Config::set(const QString &key, const QString &value, const QString &orig
         stateDir = value.trimmed();
     } else if (key == "auth.secret_file") {
         secretFile = value.trimmed();
+    } else if (key == "auth.secret") {
+        // The inline form of the secret (SPEC.md: "--secret-file FILE, or the configuration").
+        if (value.trimmed().isEmpty())
+            return configError(origin, key, "the secret must not be empty");
+        secret = value.trimmed().toUtf8();
     } else if (key == "auth.tolerance_s") {
         return toInt(&toleranceS, 1, 86400);
     } else if (key == "relay.runner_url") {
@@ -290,7 +311,8 @@ QString Config::toIni() const
     line("state_dir", stateDir);
     out += "\n[auth]\n";
     line("secret_file", secretFile);
-    line("secret", secret.isEmpty() ? "(none)" : "******** (set)");
+    // A comment, so that reading this text back never sets the mask as the secret.
+    out += QStringLiteral("; secret = %1\n").arg(secret.isEmpty() ? "(none)" : "******** (set)");
     line("tolerance_s", QString::number(toleranceS));
     out += "\n[relay]\n";
     line("runner_url", runnerUrl);

@@ -24,6 +24,8 @@ ConfirmationLog::~ConfirmationLog()
 Status ConfirmationLog::open(const QString &path)
 {
     m_path = path;
+    if (m_fd >= 0) // reopening (e.g. after log rotation) must not leak the old descriptor
+        ::close(m_fd);
     QDir().mkpath(QFileInfo(path).absolutePath());
     m_fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
                   0644);

@@ -247,6 +247,10 @@ Status DeliveryJournal::setStatus(const QString &id, const QString &status, cons
         d.rollback();
         return fail("cannot update the delivery", q.lastError().text());
     }
+    if (q.numRowsAffected() == 0) {
+        d.rollback();
+        return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
+    }
     if (Status s = addEvent(id, event.isEmpty() ? status : event, detail); !s.ok()) {
         d.rollback();
         return s;
@@ -271,6 +275,10 @@ Status DeliveryJournal::finish(const QString &id, const Outcome &outcome)
     if (!q.exec()) {
         d.rollback();
         return fail("cannot record the outcome", q.lastError().text());
+    }
+    if (q.numRowsAffected() == 0) {
+        d.rollback();
+        return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
     }
     QJsonObject detail;
     if (!outcome.error.isNull())

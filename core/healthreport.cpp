@@ -24,7 +24,9 @@ QStringList HealthReport::problems() const
     for (auto it = m_components.constBegin(); it != m_components.constEnd(); ++it) {
         if (it->status == Health::Ok)
             continue;
-        const QString line = it.key() + ": " + it->message;
+        // A component that gives no reason still says how bad it is, never "journal: ".
+        const QString line =
+            it.key() + ": " + (it->message.isEmpty() ? name(it->status) : it->message);
         (it->status == Health::Failing ? failing : degraded).append(line);
     }
     return failing + degraded;

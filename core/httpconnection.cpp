@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QTcpSocket>
 #include <QUrl>
+#include <cctype>
 
 #include <sys/socket.h>
 
@@ -18,6 +19,18 @@ bool isToken(const QByteArray &s)
     }
     return true;
 }
+
+// RFC 9110 5.5: a field value with NUL, CR or another control character (HTAB aside) is refused,
+// never passed on (a bare CR is a request-smuggling vector).
+bool isFieldValue(const QByteArray &v)
+{
+    for (char c : v) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if ((u < 32 && c != '\t') || u == 127)
+            return false;
+    }
+    return true;
+}
 } // namespace
 
 HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, HttpHandler *handler,
@@ -25,8 +38,9 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, Htt
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(handler)
 {
     m_socket->setParent(this);
-    // Bounded socket buffer: a fast sender is slowed down by TCP instead of filling our memory.
-    m_socket->setReadBufferSize(256 * 1024);
+    // Bounded socket buffer: a fast sender is slowed down by TCP instead of filling our memory,
+    // and bytes sent while a handler works wait in the kernel.
+    m_socket->setReadBufferSize(qMax<qint64>(256 * 1024, m_limits.maxHeaderBytes));
     m_idleTimer.setSingleShot(true);
     m_requestTimer.setSingleShot(true);
     connect(&m_idleTimer, &QTimer::timeout, this, [this] {
@@ -166,7 +180,7 @@ bool HttpConnection::parseHead()
             line.chop(1);
         const qsizetype colon = line.indexOf(':');
         if (line.startsWith(' ') || line.startsWith('\t') || colon <= 0 ||
-            !isToken(line.left(colon))) {
+            !isToken(line.left(colon)) || !isFieldValue(line.mid(colon + 1))) {
             fail(400, "bad_header", QStringLiteral("header line %1 is malformed").arg(i),
                  "malformed_request");
             return false;
@@ -178,7 +192,13 @@ bool HttpConnection::parseHead()
     const QByteArray connection = m_request.header("Connection").toLower();
     m_keepAlive = m_request.version == "HTTP/1.1" ? !connection.contains("close")
                                                   : connection.contains("keep-alive");
-    const QByteArray te = m_request.header("Transfer-Encoding").toLower();
+    // Every Transfer-Encoding header counts: "chunked" in the first and "gzip" in a second one
+    // is "chunked, gzip", not "chunked".
+    QByteArray te;
+    for (const auto &h : m_request.headers) {
+        if (h.first.compare("Transfer-Encoding", Qt::CaseInsensitive) == 0)
+            te += (te.isEmpty() ? QByteArray() : QByteArray(", ")) + h.second.toLower();
+    }
     QByteArray cl;
     int clCount = 0;
     for (const auto &h : m_request.headers) {
@@ -256,8 +276,12 @@ bool HttpConnection::readChunked()
         const qsizetype semi = sizeText.indexOf(';');
         if (semi >= 0)
             sizeText.truncate(semi);
-        bool ok = false;
-        const qint64 size = sizeText.trimmed().toLongLong(&ok, 16);
+        sizeText = sizeText.trimmed();
+        // chunk-size is 1*HEXDIG: no sign, no "0x" (which toLongLong would accept).
+        bool ok = !sizeText.isEmpty() && sizeText.size() <= 15;
+        for (char c : sizeText)
+            ok = ok && std::isxdigit(static_cast<unsigned char>(c));
+        const qint64 size = ok ? sizeText.toLongLong(&ok, 16) : -1;
         if (!ok || size < 0) {
             fail(400, "bad_request", "a chunk size line is malformed", "malformed_request");
             return false;
@@ -284,6 +308,10 @@ bool HttpConnection::readChunked()
         }
         if (m_in.size() < lineEnd + 2 + size + 2)
             return false;
+        if (m_in.mid(lineEnd + 2 + size, 2) != "\r\n") {
+            fail(400, "bad_request", "chunk data is not followed by CRLF", "malformed_request");
+            return false;
+        }
         // Grow to exactly what arrived: geometric growth would overshoot the limit's memory.
         m_request.body.reserve(m_request.body.size() + size);
         m_request.body.append(m_in.constData() + lineEnd + 2, size);
@@ -311,6 +339,8 @@ void HttpConnection::respond(const HttpResponse &response)
     out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
     if (!m_keepAlive)
         out += "Connection: close\r\n";
+    else if (m_request.version == "HTTP/1.0")
+        out += "Connection: keep-alive\r\n"; // a 1.0 client keeps it only when told so
     out += "\r\n";
     if (m_request.method != "HEAD")
         out += response.body;

@@ -12,3 +12,22 @@ void writeTree(const QString &dir, const QMap<QString, QByteArray> &files);
 QMap<QString, QByteArray> readTree(const QString &dir);
 QByteArray readFile(const QString &path);
 } // namespace TestSupport
+
+namespace TestSupport {
+// Sets (or, with a null value, unsets) an environment variable for one scope, then restores it.
+class ScopedEnv
+{
+public:
+    ScopedEnv(const char *name, const QByteArray &value);
+    ~ScopedEnv();
+    ScopedEnv(const ScopedEnv &) = delete;
+    ScopedEnv &operator=(const ScopedEnv &) = delete;
+
+private:
+    QByteArray m_name;
+    QByteArray m_old;
+    bool m_had;
+};
+// Writes one file (creating parent directories); false when it could not.
+bool writeFile(const QString &path, const QByteArray &contents);
+} // namespace TestSupport

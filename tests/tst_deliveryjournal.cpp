@@ -1,20 +1,52 @@
 #include "deliveryjournal.h"
+#include "testsupport.h"
 
+#include <QFile>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <memory>
 
 namespace {
-RecordRequest req(const QString &id, const QByteArray &hash = "h1", const QString &key = {})
+RecordRequest request(const QString &patchId, const QByteArray &hash = "h1",
+                      const QString &dedupeKey = QString(), qint64 receivedAtMs = 0)
 {
     RecordRequest r;
-    r.patchId = id;
+    r.patchId = patchId;
     r.bodyHash = hash;
-    r.dedupeKey = key;
-    r.format = "mutations";
-    r.body = "{\"id\":\"" + id.toUtf8() + "\"}";
+    r.dedupeKey = dedupeKey;
+    r.format = QStringLiteral("pattern");
+    r.body = "{\"id\":\"" + patchId.toUtf8() + "\"}";
+    r.receivedAtMs = receivedAtMs;
+    r.source = QStringLiteral("open");
     return r;
+}
+
+QStringList states(const Delivery &d)
+{
+    QStringList out;
+    for (const DeliveryEvent &e : d.events)
+        out.append(e.state);
+    return out;
+}
+
+QStringList patchIds(const QList<Delivery> &list)
+{
+    QStringList out;
+    for (const Delivery &d : list)
+        out.append(d.patchId);
+    return out;
+}
+
+Outcome outcome(const QString &status)
+{
+    Outcome o;
+    o.status = status;
+    o.format = QStringLiteral("pattern");
+    if (status != QLatin1String("applied"))
+        o.error = makeError("no_match", "the pattern matches nothing");
+    return o;
 }
 } // namespace
 
@@ -23,145 +55,398 @@ class tst_DeliveryJournal : public QObject
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
-    QString path() const { return m_dir.path() + "/journal.sqlite"; }
+    std::unique_ptr<DeliveryJournal> m_journal;
+    int m_file = 0;
+
+    QString journalPath() const { return m_dir.filePath(QStringLiteral("journal.sqlite")); }
+
+    RecordResult recordOk(const RecordRequest &r)
+    {
+        const Result<RecordResult> res = m_journal->record(r);
+        if (!res.ok())
+            qWarning("record failed: %s", qPrintable(res.error().message));
+        return res.ok() ? res.value() : RecordResult();
+    }
+
+    // The journal's own SQLite connection (PRAGMAs like synchronous are per connection).
+    static QString journalConnection()
+    {
+        for (const QString &c : QSqlDatabase::connectionNames()) {
+            if (c.startsWith(QLatin1String("gr-journal-")))
+                return c;
+        }
+        return QString();
+    }
 
 private slots:
-    void init() { QFile::remove(path()); }
-
-    void recordAndFind()
+    void init()
     {
-        DeliveryJournal j;
-        QVERIFY(j.open(path()).ok());
-        const Result<RecordResult> r = j.record(req("p1"));
-        QVERIFY(r.ok());
+        QVERIFY(m_dir.isValid());
+        QFile::remove(journalPath());
+        QFile::remove(journalPath() + "-wal");
+        QFile::remove(journalPath() + "-shm");
+        m_journal = std::make_unique<DeliveryJournal>();
+        const Status s = m_journal->open(journalPath());
+        QVERIFY2(s.ok(), qPrintable(s.error().message));
+        QVERIFY(m_journal->isOpen());
+    }
+    void cleanup() { m_journal.reset(); }
+
+    void recordThenFindWithTimeline()
+    {
+        const Result<RecordResult> r = m_journal->record(request("p1", "h1", QString(), 1000));
+        QVERIFY2(r.ok(), qPrintable(r.error().message));
         QVERIFY(!r->duplicate);
-        QCOMPARE(r->delivery.status, QString("queued"));
-        const Result<Delivery> d = j.find(r->delivery.id);
-        QCOMPARE(d->patchId, QString("p1"));
-        QCOMPARE(d->events.size(), 2);
-        QCOMPARE(d->events[0].state, QString("received"));
-        QCOMPARE(d->events[1].state, QString("journaled"));
-        QCOMPARE(j.body(r->delivery.id), QByteArray("{\"id\":\"p1\"}"));
-        QCOMPARE(j.find("nope").error().code, QString("not_found"));
+        QVERIFY(!r->delivery.id.isEmpty());
+        QCOMPARE(r->delivery.status, QStringLiteral("queued"));
+        QCOMPARE(states(r->delivery), QStringList({"received", "journaled"}));
+
+        const Result<Delivery> d = m_journal->find(r->delivery.id);
+        QVERIFY2(d.ok(), qPrintable(d.error().message));
+        QCOMPARE(d->id, r->delivery.id);
+        QCOMPARE(d->seq, r->delivery.seq);
+        QCOMPARE(d->patchId, QStringLiteral("p1"));
+        QCOMPARE(d->format, QStringLiteral("pattern"));
+        QCOMPARE(d->status, QStringLiteral("queued"));
+        QCOMPARE(d->source, QStringLiteral("open"));
+        QCOMPARE(d->receivedAtMs, qint64(1000));
+        QCOMPARE(states(*d), QStringList({"received", "journaled"}));
+        QCOMPARE(d->events.first().atMs, qint64(1000));
+        QVERIFY(d->events.last().atMs >= d->events.first().atMs);
+        QCOMPARE(m_journal->body(d->id), QByteArray("{\"id\":\"p1\"}"));
+
+        const Result<Delivery> bare = m_journal->find(r->delivery.id, false);
+        QVERIFY(bare.ok());
+        QVERIFY(bare->events.isEmpty());
     }
 
-    void duplicatesAndConflicts()
+    void recordKeepsGivenDeliveryId()
     {
-        DeliveryJournal j;
-        QVERIFY(j.open(path()).ok());
-        const QString first = j.record(req("p1", "h1"))->delivery.id;
-        const Result<RecordResult> again = j.record(req("p1", "h1"));
-        QVERIFY(again->duplicate);
-        QCOMPARE(again->delivery.id, first);
-        const Result<RecordResult> conflict = j.record(req("p1", "h2"));
-        QCOMPARE(conflict.error().code, QString("conflict"));
-        QVERIFY(conflict.error().message.contains(first));
-        // A sender's delivery key dedupes even under another patch id.
-        const QString keyed = j.record(req("p2", "h", "wh-1"))->delivery.id;
-        const Result<RecordResult> byKey = j.record(req("p3", "hx", "wh-1"));
-        QVERIFY(byKey->duplicate);
-        QCOMPARE(byKey->delivery.id, keyed);
-        // Replays are new deliveries of the same patch id.
-        RecordRequest replay = req("p1", "h1");
-        replay.replayOf = first;
-        const Result<RecordResult> rep = j.record(replay);
-        QVERIFY(!rep->duplicate);
-        QVERIFY(rep->delivery.id != first);
+        RecordRequest r = request("p1");
+        r.deliveryId = QStringLiteral("relay-delivery-1");
+        QCOMPARE(recordOk(r).delivery.id, QStringLiteral("relay-delivery-1"));
+        QVERIFY(m_journal->find("relay-delivery-1").ok());
     }
 
-    void lifecycleAndTimeline()
+    void findUnknownIsNotFound()
     {
-        DeliveryJournal j;
-        QVERIFY(j.open(path()).ok());
-        const QString id = j.record(req("p1"))->delivery.id;
-        QVERIFY(j.setStatus(id, "applying", "applying").ok());
-        QVERIFY(j.addEvent(id, "attempt_failed", {{"attempt", 1}}).ok());
-        Outcome o;
-        o.status = "failed";
-        o.format = "mutations";
-        o.error = makeError("no_match", "nothing matched");
-        QVERIFY(j.finish(id, o).ok());
-        const Delivery d = j.find(id).value();
-        QCOMPARE(d.status, QString("failed"));
+        const Result<Delivery> d = m_journal->find("no-such-delivery");
+        QVERIFY(!d.ok());
+        QCOMPARE(d.error().code, QStringLiteral("not_found"));
+    }
+
+    // Sequences of two records and what the second one answers.
+    void dedupe_data()
+    {
+        QTest::addColumn<QString>("firstId");
+        QTest::addColumn<QByteArray>("firstHash");
+        QTest::addColumn<QString>("firstKey");
+        QTest::addColumn<QString>("secondId");
+        QTest::addColumn<QByteArray>("secondHash");
+        QTest::addColumn<QString>("secondKey");
+        QTest::addColumn<QString>("expected"); // new | duplicate | !code
+        QTest::newRow("same id, same body") << "p1" << QByteArray("h1") << ""
+                                            << "p1" << QByteArray("h1") << ""
+                                            << "duplicate";
+        QTest::newRow("same id, other body") << "p1" << QByteArray("h1") << ""
+                                             << "p1" << QByteArray("h2") << ""
+                                             << "!conflict";
+        QTest::newRow("other id") << "p1" << QByteArray("h1") << ""
+                                  << "p2" << QByteArray("h1") << ""
+                                  << "new";
+        QTest::newRow("same key, other id") << "p1" << QByteArray("h1") << "k1"
+                                            << "p2" << QByteArray("h2") << "k1"
+                                            << "duplicate";
+        QTest::newRow("same key, same id, other body") << "p1" << QByteArray("h1") << "k1"
+                                                       << "p1" << QByteArray("h2") << "k1"
+                                                       << "duplicate";
+        QTest::newRow("other key, same id, same body") << "p1" << QByteArray("h1") << "k1"
+                                                       << "p1" << QByteArray("h1") << "k2"
+                                                       << "duplicate";
+        QTest::newRow("other key, same id, other body") << "p1" << QByteArray("h1") << "k1"
+                                                        << "p1" << QByteArray("h2") << "k2"
+                                                        << "!conflict";
+        QTest::newRow("key then none, other id") << "p1" << QByteArray("h1") << "k1"
+                                                 << "p2" << QByteArray("h2") << ""
+                                                 << "new";
+    }
+    void dedupe()
+    {
+        QFETCH(QString, firstId);
+        QFETCH(QByteArray, firstHash);
+        QFETCH(QString, firstKey);
+        QFETCH(QString, secondId);
+        QFETCH(QByteArray, secondHash);
+        QFETCH(QString, secondKey);
+        QFETCH(QString, expected);
+        const RecordResult first = recordOk(request(firstId, firstHash, firstKey));
+        QVERIFY(!first.delivery.id.isEmpty());
+        QVERIFY(!first.duplicate);
+        const Result<RecordResult> second =
+            m_journal->record(request(secondId, secondHash, secondKey));
+        if (expected.startsWith('!')) {
+            QVERIFY(!second.ok());
+            QCOMPARE(second.error().code, expected.mid(1));
+            QVERIFY2(second.error().message.contains(first.delivery.id),
+                     qPrintable(second.error().message));
+            QCOMPARE(m_journal->list({}).value().size(), 1);
+        } else if (expected == QLatin1String("duplicate")) {
+            QVERIFY2(second.ok(), qPrintable(second.error().message));
+            QVERIFY(second->duplicate);
+            QCOMPARE(second->delivery.id, first.delivery.id);
+            QCOMPARE(second->delivery.patchId, firstId);
+            QCOMPARE(m_journal->list({}).value().size(), 1);
+        } else {
+            QVERIFY2(second.ok(), qPrintable(second.error().message));
+            QVERIFY(!second->duplicate);
+            QVERIFY(second->delivery.id != first.delivery.id);
+            QCOMPARE(m_journal->list({}).value().size(), 2);
+        }
+    }
+
+    void replaysAreNotDedupedOnPatchId()
+    {
+        const RecordResult original = recordOk(request("p1"));
+        RecordRequest replay = request("p1");
+        replay.replayOf = original.delivery.id;
+        const RecordResult r1 = recordOk(replay);
+        const RecordResult r2 = recordOk(replay);
+        QVERIFY(!r1.duplicate);
+        QVERIFY(!r2.duplicate);
+        QVERIFY(r1.delivery.id != original.delivery.id);
+        QVERIFY(r2.delivery.id != r1.delivery.id);
+        QCOMPARE(m_journal->find(r1.delivery.id)->replayOf, original.delivery.id);
+        // A replay with another body is not a conflict either: it is a new run.
+        replay.bodyHash = "h2";
+        QVERIFY(m_journal->record(replay).ok());
+        // The original still answers for a plain repeat.
+        const RecordResult again = recordOk(request("p1"));
+        QVERIFY(again.duplicate);
+        QCOMPARE(again.delivery.id, original.delivery.id);
+    }
+
+    void statusEventsAndFinishBuildTheTimeline()
+    {
+        const QString id = recordOk(request("p1")).delivery.id;
+        QVERIFY(m_journal->setStatus(id, "applying", "applying").ok());
+        QCOMPARE(m_journal->find(id)->status, QStringLiteral("applying"));
+        QVERIFY(m_journal->addEvent(id, "attempt", {{"n", 1}}).ok());
+        QVERIFY(m_journal->setStatus(id, "queued", "resumed").ok());
+        QVERIFY(m_journal->setStatus(id, "applying", QString()).ok()); // event defaults to status
+        QVERIFY(m_journal->finish(id, outcome("failed")).ok());
+
+        const Delivery d = m_journal->find(id).value();
+        QCOMPARE(d.status, QStringLiteral("failed"));
+        QVERIFY(d.isFinal());
         QVERIFY(d.finishedAtMs > 0);
-        QCOMPARE(d.outcome.error.code, QString("no_match"));
-        QStringList states;
-        for (const DeliveryEvent &e : d.events)
-            states << e.state;
-        QCOMPARE(states, (QStringList{"received", "journaled", "applying", "attempt_failed", "failed"}));
-        QCOMPARE(d.events[3].detail["attempt"].toInt(), 1);
-        QCOMPARE(d.events[4].detail["error"].toObject()["code"].toString(), QString("no_match"));
+        QCOMPARE(d.outcome.status, QStringLiteral("failed"));
+        QCOMPARE(d.outcome.error.code, QStringLiteral("no_match"));
+        QCOMPARE(states(d), QStringList({"received", "journaled", "applying", "attempt", "resumed",
+                                         "applying", "failed"}));
+        QCOMPARE(d.events.at(3).detail.value("n").toInt(), 1);
+        QCOMPARE(d.events.last().detail.value("error").toObject().value("code").toString(),
+                 QStringLiteral("no_match"));
+        for (int i = 1; i < d.events.size(); ++i)
+            QVERIFY(d.events.at(i).atMs >= d.events.at(i - 1).atMs);
     }
 
-    void pendingListCounts()
+    void updatesOfAnUnknownDeliveryFail()
     {
-        DeliveryJournal j;
-        QVERIFY(j.open(path()).ok());
+        recordOk(request("p1"));
+        const Status set = m_journal->setStatus("no-such-delivery", "applying", "applying");
+        QVERIFY(!set.ok());
+        QCOMPARE(set.error().code, QStringLiteral("not_found"));
+        const Status fin = m_journal->finish("no-such-delivery", outcome("applied"));
+        QVERIFY(!fin.ok());
+        QCOMPARE(fin.error().code, QStringLiteral("not_found"));
+        // No orphan timeline rows, and the journal itself is still healthy.
+        QSqlQuery q(QSqlDatabase::database(journalConnection(), false));
+        QVERIFY(q.exec("SELECT COUNT(*) FROM events WHERE delivery = 'no-such-delivery'"));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toInt(), 0);
+        QVERIFY(m_journal->lastError().isEmpty());
+    }
+
+    void scheduleAttempt()
+    {
+        const QString id = recordOk(request("p1")).delivery.id;
+        QVERIFY(m_journal->scheduleAttempt(id, 3, 123456).ok());
+        const Delivery d = m_journal->find(id, false).value();
+        QCOMPARE(d.attempts, 3);
+        QCOMPARE(d.nextAttemptAtMs, qint64(123456));
+    }
+
+    void list_data()
+    {
+        QTest::addColumn<QString>("status");
+        QTest::addColumn<QString>("patchId");
+        QTest::addColumn<qint64>("since");
+        QTest::addColumn<qint64>("until");
+        QTest::addColumn<QStringList>("expected"); // newest first
+        // Fixture: a@1000 applied, b@2000 failed, c@3000 queued, d@4000 applied.
+        QTest::newRow("all") << ""
+                             << "" << qint64(0) << qint64(0) << QStringList({"d", "c", "b", "a"});
+        QTest::newRow("applied") << "applied"
+                                 << "" << qint64(0) << qint64(0) << QStringList({"d", "a"});
+        QTest::newRow("failed") << "failed"
+                                << "" << qint64(0) << qint64(0) << QStringList({"b"});
+        QTest::newRow("queued") << "queued"
+                                << "" << qint64(0) << qint64(0) << QStringList({"c"});
+        QTest::newRow("dead: none") << "dead"
+                                    << "" << qint64(0) << qint64(0) << QStringList();
+        QTest::newRow("patch id") << ""
+                                  << "b" << qint64(0) << qint64(0) << QStringList({"b"});
+        QTest::newRow("since inclusive")
+            << ""
+            << "" << qint64(2000) << qint64(0) << QStringList({"d", "c", "b"});
+        QTest::newRow("until exclusive")
+            << ""
+            << "" << qint64(0) << qint64(3000) << QStringList({"b", "a"});
+        QTest::newRow("window") << ""
+                                << "" << qint64(1500) << qint64(3500) << QStringList({"c", "b"});
+        QTest::newRow("status and window") << "applied"
+                                           << "" << qint64(1500) << qint64(0) << QStringList({"d"});
+    }
+    void list()
+    {
+        QFETCH(QString, status);
+        QFETCH(QString, patchId);
+        QFETCH(qint64, since);
+        QFETCH(qint64, until);
+        QFETCH(QStringList, expected);
+        const QStringList finals{"applied", "failed", "", "applied"};
+        for (int i = 0; i < 4; ++i) {
+            const QString id =
+                recordOk(request(QString(QChar('a' + i)), "h", QString(), 1000 * (i + 1)))
+                    .delivery.id;
+            QVERIFY(!id.isEmpty());
+            if (!finals[i].isEmpty())
+                QVERIFY(m_journal->finish(id, outcome(finals[i])).ok());
+        }
+        DeliveryFilter f;
+        f.status = status;
+        f.patchId = patchId;
+        f.sinceMs = since;
+        f.untilMs = until;
+        const Result<QList<Delivery>> r = m_journal->list(f);
+        QVERIFY2(r.ok(), qPrintable(r.error().message));
+        QCOMPARE(patchIds(*r), expected);
+    }
+
+    void listPagesWithBeforeSeq()
+    {
+        for (int i = 0; i < 7; ++i)
+            recordOk(request(QStringLiteral("p%1").arg(i)));
+        DeliveryFilter f;
+        f.limit = 3;
+        QStringList seen;
+        QList<int> pageSizes;
+        for (int page = 0; page < 5; ++page) {
+            const QList<Delivery> list = m_journal->list(f).value();
+            pageSizes.append(int(list.size()));
+            if (list.isEmpty())
+                break;
+            seen += patchIds(list);
+            f.beforeSeq = list.last().seq;
+        }
+        QCOMPARE(pageSizes, QList<int>({3, 3, 1, 0}));
+        QCOMPARE(seen, QStringList({"p6", "p5", "p4", "p3", "p2", "p1", "p0"}));
+    }
+
+    void pendingInReceiptOrderAndCounts()
+    {
+        QCOMPARE(m_journal->pendingCount(), qint64(0));
+        QCOMPARE(m_journal->oldestPendingReceivedMs(), qint64(0));
         QStringList ids;
         for (int i = 0; i < 5; ++i)
-            ids << j.record(req(QString("p%1").arg(i)))->delivery.id;
-        Outcome applied;
-        applied.status = "applied";
-        QVERIFY(j.finish(ids[1], applied).ok());
-        QVERIFY(j.setStatus(ids[3], "applying", "applying").ok());
-        const QList<Delivery> pending = j.pending().value();
-        QCOMPARE(pending.size(), 4);
-        QCOMPARE(pending[0].id, ids[0]);
-        QCOMPARE(pending[2].id, ids[3]);
-        QCOMPARE(j.pendingCount(), 4);
-        QCOMPARE(j.countsByStatus().value("applied"), 1);
-        QVERIFY(j.oldestPendingReceivedMs() > 0);
-        DeliveryFilter f;
-        f.status = "applied";
-        QCOMPARE(j.list(f)->size(), 1);
-        f = DeliveryFilter();
-        f.limit = 2;
-        const QList<Delivery> page1 = j.list(f).value();
-        QCOMPARE(page1.size(), 2);
-        QCOMPARE(page1[0].id, ids[4]); // newest first
-        f.beforeSeq = page1.last().seq;
-        QCOMPARE(j.list(f)->first().id, ids[2]);
-        f = DeliveryFilter();
-        f.patchId = "p3";
-        QCOMPARE(j.list(f)->size(), 1);
-        f = DeliveryFilter();
-        f.sinceMs = QDateTime::currentMSecsSinceEpoch() + 60000;
-        QCOMPARE(j.list(f)->size(), 0);
+            ids.append(
+                recordOk(request(QStringLiteral("p%1").arg(i), "h", QString(), 5000 + i * 10))
+                    .delivery.id);
+        QVERIFY(m_journal->finish(ids[0], outcome("applied")).ok());
+        QVERIFY(m_journal->setStatus(ids[1], "applying", "applying").ok());
+        QVERIFY(m_journal->setStatus(ids[2], "forwarding", "forwarding").ok());
+        QVERIFY(m_journal->finish(ids[3], outcome("dead")).ok());
+
+        const QList<Delivery> pending = m_journal->pending().value();
+        QCOMPARE(patchIds(pending), QStringList({"p1", "p2", "p4"}));
+        QCOMPARE(m_journal->pendingCount(), qint64(3));
+        QCOMPARE(m_journal->oldestPendingReceivedMs(), qint64(5010));
+        const QHash<QString, qint64> counts = m_journal->countsByStatus();
+        QCOMPARE(counts.value("applied"), qint64(1));
+        QCOMPARE(counts.value("applying"), qint64(1));
+        QCOMPARE(counts.value("forwarding"), qint64(1));
+        QCOMPARE(counts.value("dead"), qint64(1));
+        QCOMPARE(counts.value("queued"), qint64(1));
+        QCOMPARE(counts.size(), 5);
     }
 
-    void durableAcrossReopenInWalFull()
+    void survivesCloseAndReopen()
     {
-        QString id;
-        {
-            DeliveryJournal j;
-            QVERIFY(j.open(path()).ok());
-            id = j.record(req("keep"))->delivery.id;
-        }
-        DeliveryJournal again;
-        QVERIFY(again.open(path()).ok());
-        QCOMPARE(again.find(id)->patchId, QString("keep"));
-        {
-            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "probe");
-            db.setDatabaseName(path());
-            QVERIFY(db.open());
-            QSqlQuery q(db);
-            QVERIFY(q.exec("PRAGMA journal_mode") && q.next());
-            QCOMPARE(q.value(0).toString(), QString("wal"));
-            db.close();
-        }
-        QSqlDatabase::removeDatabase("probe");
+        const RecordResult a = recordOk(request("p1", "h1", "key-1", 1000));
+        const RecordResult b = recordOk(request("p2", "h2", QString(), 2000));
+        QVERIFY(m_journal->setStatus(a.delivery.id, "applying", "applying").ok());
+        QVERIFY(m_journal->finish(a.delivery.id, outcome("applied")).ok());
+        const Delivery before = m_journal->find(a.delivery.id).value();
+        m_journal.reset(); // closes the connection
+
+        m_journal = std::make_unique<DeliveryJournal>();
+        QVERIFY(m_journal->open(journalPath()).ok());
+        const Delivery after = m_journal->find(a.delivery.id).value();
+        QCOMPARE(after.status, QStringLiteral("applied"));
+        QCOMPARE(after.dedupeKey, QStringLiteral("key-1"));
+        QCOMPARE(after.finishedAtMs, before.finishedAtMs);
+        QCOMPARE(states(after), states(before));
+        QCOMPARE(after.outcome.status, QStringLiteral("applied"));
+        QCOMPARE(patchIds(m_journal->pending().value()), QStringList({"p2"}));
+        QCOMPARE(m_journal->body(b.delivery.id), QByteArray("{\"id\":\"p2\"}"));
+        // Deduplication survives too.
+        QVERIFY(recordOk(request("p9", "h9", "key-1")).duplicate);
+        QCOMPARE(m_journal->record(request("p2", "other")).error().code,
+                 QStringLiteral("conflict"));
+        // New rows continue after the old ones.
+        QVERIFY(recordOk(request("p3")).delivery.seq > b.delivery.seq);
     }
 
-    void unopenablePathFails()
+    void pragmasAreWalAndFull()
     {
-        QFile blocker(m_dir.path() + "/file");
-        QVERIFY(blocker.open(QIODevice::WriteOnly));
-        blocker.close();
+        const QString name = journalConnection();
+        QVERIFY2(!name.isEmpty(), "the journal's connection was not found");
+        QSqlQuery q(QSqlDatabase::database(name, false));
+        QVERIFY(q.exec("PRAGMA journal_mode"));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toString().toLower(), QStringLiteral("wal"));
+        QVERIFY(q.exec("PRAGMA synchronous"));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toInt(), 2);
+        QVERIFY(q.exec("PRAGMA busy_timeout"));
+        QVERIFY(q.next());
+        QVERIFY(q.value(0).toInt() > 0);
+        QVERIFY(QFile::exists(journalPath() + "-wal"));
+    }
+
+    void openFailure_data()
+    {
+        QTest::addColumn<QString>("relative");
+        QTest::newRow("missing directory") << "no/such/dir/journal.sqlite";
+        QTest::newRow("parent is a file") << "plain-file/journal.sqlite";
+        QTest::newRow("path is a directory") << "a-directory";
+    }
+    void openFailure()
+    {
+        QFETCH(QString, relative);
+        TestSupport::writeTree(m_dir.path(), {{"plain-file", "x"}});
+        QDir(m_dir.path()).mkpath("a-directory");
         DeliveryJournal j;
-        const Status s = j.open(m_dir.path() + "/file/journal.sqlite");
+        const Status s = j.open(m_dir.filePath(relative));
         QVERIFY(!s.ok());
-        QCOMPARE(s.error().code, QString("journal_failed"));
+        QCOMPARE(s.error().code, QStringLiteral("journal_failed"));
+        QVERIFY2(s.error().message.contains(m_dir.filePath(relative)),
+                 qPrintable(s.error().message));
         QVERIFY(!j.lastError().isEmpty());
+        // Nothing that uses it crashes or pretends to work.
+        QVERIFY(!j.record(request("p1")).ok());
+        QVERIFY(!j.pending().ok());
+        QCOMPARE(j.pendingCount(), qint64(-1));
     }
 };
 
