@@ -364,7 +364,5 @@ private slots:
     }
 };
 
-Q_DECLARE_METATYPE(Outcome)
-
 QTEST_GUILESS_MAIN(tst_Dispatcher)
 #include "tst_dispatcher.moc"
