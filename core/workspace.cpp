@@ -84,6 +84,15 @@ bool existsNoFollow(const QString &abs)
     return ::lstat(QFile::encodeName(abs).constData(), &st) == 0;
 }
 
+// Are a and b links to the same inode (not following a final symlink)?
+bool sameFile(const QString &a, const QByteArray &b)
+{
+    struct stat sa;
+    struct stat sb;
+    return ::lstat(QFile::encodeName(a).constData(), &sa) == 0 &&
+           ::lstat(b.constData(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 } // namespace
 
 Workspace::Workspace(const QString &root, WorkspaceOptions options) : m_options(std::move(options))
@@ -134,8 +143,11 @@ Result<QString> Workspace::normalize(const QString &path) const
             continue;
         }
         const QString target = fi.canonicalFilePath();
+        // A link that stays inside must still not lead into .git (unless allowed).
         if (target.isEmpty() ||
-            !(target == m_root || target.startsWith(m_root + QLatin1Char('/')))) {
+            !(target == m_root ||
+              (target.startsWith(m_root + QLatin1Char('/')) &&
+               WorkspacePath::normalize(target, m_root, m_options.allowGit).ok()))) {
             Error e = makeError("path_outside_workspace",
                                 QStringLiteral("path \"%1\" leads out of the workspace through "
                                                "the symlink %2")
@@ -271,8 +283,13 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         return writeRecord(txnId, record);
     };
     auto fail = [&](const Error &e) -> Status {
-        saveRecord();
-        rollback(txnId);
+        (void)saveRecord(); // rollback works from the in-memory copy even if this fails
+        if (const Status undone = rollback(txnId); !undone.ok()) {
+            Error both = e;
+            both.message +=
+                QStringLiteral(" (undoing it failed too: %1)").arg(undone.error().message);
+            return both;
+        }
         return e;
     };
 
@@ -385,7 +402,11 @@ Status Workspace::rollback(const QString &txnId)
         const QString temp = e.value("temp").toString();
         if (!temp.isEmpty())
             ::unlink(QFile::encodeName(temp).constData());
-        if (!backup.isEmpty() && existsNoFollow(backup)) {
+        if (!backup.isEmpty() && sameFile(backup, target)) {
+            // Not renamed yet (failure or crash before this file's turn): rename() between two
+            // links of one inode does nothing, so drop the backup link instead.
+            ::unlink(QFile::encodeName(backup).constData());
+        } else if (!backup.isEmpty() && existsNoFollow(backup)) {
             if (::rename(QFile::encodeName(backup).constData(), target.constData()) != 0 &&
                 firstError.isNull())
                 firstError = ioError(QStringLiteral("cannot restore %1")
