@@ -142,8 +142,20 @@ Result<ChangeSet> StagedTree::changeSet() const
 void countChangedLines(const QByteArray &before, const QByteArray &after, int *added,
                        int *removed)
 {
-    const QList<QByteArray> a = before.isEmpty() ? QList<QByteArray>() : before.split('\n');
-    const QList<QByteArray> b = after.isEmpty() ? QList<QByteArray>() : after.split('\n');
+    // Lines keep their '\n', so "a\n" is one line (not "a" and "") and a missing final newline
+    // counts as a change of that line, as in git.
+    const auto lines = [](const QByteArray &text) {
+        QList<QByteArray> out;
+        for (qsizetype start = 0; start < text.size();) {
+            const qsizetype eol = text.indexOf('\n', start);
+            const qsizetype end = eol < 0 ? text.size() : eol + 1;
+            out.append(text.mid(start, end - start));
+            start = end;
+        }
+        return out;
+    };
+    const QList<QByteArray> a = lines(before);
+    const QList<QByteArray> b = lines(after);
     qsizetype head = 0;
     while (head < a.size() && head < b.size() && a.at(head) == b.at(head))
         ++head;
