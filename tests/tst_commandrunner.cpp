@@ -198,7 +198,10 @@ private slots:
         bool ok = false;
         const qint64 pid = TestSupport::readFile(pidFile).trimmed().toLongLong(&ok);
         QVERIFY(ok && pid > 1);
-        const auto reap = qScopeGuard([pid] { ::kill(pid_t(pid), SIGKILL); }); // even on failure
+        const auto reap = qScopeGuard([pid] { // our sleep, still running only if the test fails
+            if (!processGone(pid))
+                ::kill(pid_t(pid), SIGKILL);
+        });
         QTRY_VERIFY_WITH_TIMEOUT(processGone(pid), 3000);
     }
 
