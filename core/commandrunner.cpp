@@ -2,6 +2,8 @@
 
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <csignal>
+#include <unistd.h>
 
 Status CommandRunner::check(const QString &command) const
 {
@@ -40,6 +42,8 @@ Result<QString> CommandRunner::run(const QString &command, const QString &workdi
     }
     env.insert("GHOST_RUNNER_WORKSPACE", workdir);
     p.setProcessEnvironment(env);
+    // Its own process group, so a timeout kills what the shell started too, not just the shell.
+    p.setChildProcessModifier([] { ::setsid(); });
     p.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), command});
     if (!p.waitForStarted(5000))
         return makeError("command_failed",
@@ -50,6 +54,8 @@ Result<QString> CommandRunner::run(const QString &command, const QString &workdi
         output = output.left(m_policy.maxOutputBytes) + "\n[output truncated]";
     const QString text = QString::fromUtf8(output);
     if (!finished) {
+        if (const qint64 pid = p.processId(); pid > 1) // never kill(0) or kill(-1)
+            ::kill(-pid_t(pid), SIGKILL);
         p.kill();
         p.waitForFinished(2000);
         Error e = makeError("command_timeout", QStringLiteral("the command \"%1\" did not finish "
@@ -60,10 +66,11 @@ Result<QString> CommandRunner::run(const QString &command, const QString &workdi
         return e;
     }
     if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        Error e = makeError("command_failed", QStringLiteral("the command \"%1\" failed with exit "
-                                                             "status %2")
-                                                  .arg(command.left(80))
-                                                  .arg(p.exitCode()));
+        const QString how = p.exitStatus() != QProcess::NormalExit
+                                ? QStringLiteral("was killed by a signal")
+                                : QStringLiteral("failed with exit status %1").arg(p.exitCode());
+        Error e = makeError("command_failed",
+                            QStringLiteral("the command \"%1\" %2").arg(command.left(80), how));
         e.detail = text;
         return e;
     }

@@ -104,7 +104,7 @@ Result<Envelope> Envelope::parse(const QByteArray &body)
     if (e.id.size() > 256)
         return envelopeError("bad_envelope", "\"id\" is longer than 256 characters");
     for (QChar c : e.id) {
-        if (c.unicode() < 0x20)
+        if (c.category() == QChar::Other_Control) // C0, DEL and C1 (CSI): terminal escapes
             return envelopeError("bad_envelope", "\"id\" contains a control character");
     }
     const QJsonValue format = e.json.value("format");

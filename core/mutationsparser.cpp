@@ -14,8 +14,9 @@ Error mutationError(const QString &code, int index, const QString &path, const Q
     return e;
 }
 
-// Offsets where anchor starts at the start of a line.
-QList<qsizetype> anchorOffsets(const QByteArray &text, const QByteArray &anchor)
+// Offsets where anchor occurs as whole lines: starting a line and ending one (a line "foo bar"
+// is not the anchor "foo"; a "\r" before the "\n" is part of the line ending).
+QList<qsizetype> anchorOffsets(const QByteArray &text, const QByteArray &anchor, bool wholeLines)
 {
     QList<qsizetype> out;
     qsizetype from = 0;
@@ -23,7 +24,11 @@ QList<qsizetype> anchorOffsets(const QByteArray &text, const QByteArray &anchor)
         const qsizetype at = text.indexOf(anchor, from);
         if (at < 0)
             break;
-        if (at == 0 || text.at(at - 1) == '\n')
+        const qsizetype end = at + anchor.size();
+        const bool startsLine = at == 0 || text.at(at - 1) == '\n';
+        const bool endsLine = anchor.endsWith('\n') || end == text.size() || text.at(end) == '\n' ||
+                              text.mid(end, 2) == "\r\n";
+        if (startsLine && (endsLine || !wholeLines))
             out.append(at);
         from = at + 1;
     }
@@ -77,11 +82,13 @@ Status MutationsParser::apply(const QJsonArray &mutations, StagedTree &tree)
                 return mutationError("file_not_found", index, path,
                                      "cannot chmod a file that does not exist");
             const QJsonValue modeValue = m.value("mode");
+            // A number is read like chmod's argument: 755 means 0755 (JSON has no octal).
             bool ok = false;
-            int mode = modeValue.isString() ? modeValue.toString().toInt(&ok, 8)
-                                            : modeValue.toInt(-1);
-            if (modeValue.isDouble())
-                ok = mode >= 0;
+            int mode = -1;
+            if (modeValue.isString())
+                mode = modeValue.toString().toInt(&ok, 8);
+            else if (modeValue.isDouble() && modeValue.toDouble() == double(modeValue.toInt(-1)))
+                mode = QString::number(modeValue.toInt()).toInt(&ok, 8);
             if (!ok || mode < 0 || mode > 07777)
                 return mutationError("bad_patch", index, path,
                                      "\"mode\" must be octal permission bits such as \"0755\"");
@@ -89,6 +96,15 @@ Status MutationsParser::apply(const QJsonArray &mutations, StagedTree &tree)
         } else if (!op.isEmpty()) {
             return mutationError("bad_patch", index, path,
                                  QStringLiteral("unknown op \"%1\" (use delete or chmod)").arg(op));
+        } else if (int(m.contains("insertAfter")) + int(m.contains("insertBefore")) +
+                       int(m.contains("insertAt")) >
+                   1) {
+            return mutationError("bad_patch", index, path,
+                                 "give only one of insertAfter, insertBefore and insertAt");
+        } else if ((m.contains("insertAfter") || m.contains("insertBefore") ||
+                    m.contains("insertAt")) &&
+                   contentsValue.isUndefined()) {
+            return mutationError("bad_patch", index, path, "an insert needs \"contents\"");
         } else if (m.contains("insertAfter") || m.contains("insertBefore")) {
             if (!current->exists)
                 return mutationError("file_not_found", index, path,
@@ -99,7 +115,11 @@ Status MutationsParser::apply(const QJsonArray &mutations, StagedTree &tree)
             if (anchor.isEmpty())
                 return mutationError("bad_patch", index, path, "the anchor text is empty");
             const QByteArray &text = current->contents;
-            const QList<qsizetype> offsets = anchorOffsets(text, anchor);
+            // Tiers: the anchor as whole lines; failing that, as the start of a line (assistants
+            // often quote just the beginning, "int main"). Either tier must be unambiguous.
+            QList<qsizetype> offsets = anchorOffsets(text, anchor, true);
+            if (offsets.isEmpty())
+                offsets = anchorOffsets(text, anchor, false);
             if (offsets.isEmpty())
                 return mutationError("no_match", index, path,
                                      QStringLiteral("the anchor \"%1\" does not occur at the "

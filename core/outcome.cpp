@@ -22,7 +22,7 @@ QJsonObject Outcome::toJson() const
         o.insert("output", output);
     if (!error.isNull())
         o.insert("error", error.toJson());
-    o.insert("duration_ms", qRound(durationMs * 1000.0) / 1000.0);
+    o.insert("duration_ms", qRound64(durationMs * 1000.0) / 1000.0); // 64-bit: hours fit
     return o;
 }
 

@@ -35,9 +35,15 @@ Status PatternEdit::apply(const QJsonObject &envelope, StagedTree &tree)
         e.file = *path;
         return e;
     }
-    const QString pattern = patch.value("pattern").toString();
-    QString replacement = replacementValue.toString();
-    QString text = QString::fromUtf8(file->contents);
+    // A file that is not UTF-8 is edited byte for byte (as Latin-1, which round-trips every
+    // byte), so the bytes around the matches stay exactly as they were.
+    const bool utf8 = QString::fromUtf8(file->contents).toUtf8() == file->contents;
+    const auto decode = [utf8](const QByteArray &b) {
+        return utf8 ? QString::fromUtf8(b) : QString::fromLatin1(b);
+    };
+    const QString pattern = decode(patch.value("pattern").toString().toUtf8());
+    QString replacement = decode(replacementValue.toString().toUtf8());
+    QString text = decode(file->contents);
     int count = 0;
     if (isRegex(pattern)) {
         const QRegularExpression re(pattern, QRegularExpression::DotMatchesEverythingOption);
@@ -66,12 +72,13 @@ Status PatternEdit::apply(const QJsonObject &envelope, StagedTree &tree)
         text.replace(pattern, replacement);
     }
     if (count == 0) {
-        Error e = makeError("no_match", QStringLiteral("the pattern \"%1\" matches nothing in %2")
-                                            .arg(pattern.left(80), *path));
+        Error e =
+            makeError("no_match", QStringLiteral("the pattern \"%1\" matches nothing in %2")
+                                      .arg(patch.value("pattern").toString().left(80), *path));
         e.file = *path;
         return e;
     }
-    tree.write(*path, text.toUtf8());
+    tree.write(*path, utf8 ? text.toUtf8() : text.toLatin1());
     tree.notes().append(QStringLiteral("%1: %2 replacement%3")
                             .arg(*path)
                             .arg(count)

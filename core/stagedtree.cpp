@@ -142,11 +142,17 @@ Result<ChangeSet> StagedTree::changeSet() const
 void countChangedLines(const QByteArray &before, const QByteArray &after, int *added,
                        int *removed)
 {
-    auto lines = [](const QByteArray &text) {
-        QList<QByteArray> l = text.isEmpty() ? QList<QByteArray>() : text.split('\n');
-        if (!l.isEmpty() && l.last().isEmpty())
-            l.removeLast(); // the final newline ends a line; it does not start one
-        return l;
+    // Lines keep their '\n', so "a\n" is one line (not "a" and "") and a missing final newline
+    // counts as a change of that line, as in git.
+    const auto lines = [](const QByteArray &text) {
+        QList<QByteArray> out;
+        for (qsizetype start = 0; start < text.size();) {
+            const qsizetype eol = text.indexOf('\n', start);
+            const qsizetype end = eol < 0 ? text.size() : eol + 1;
+            out.append(text.mid(start, end - start));
+            start = end;
+        }
+        return out;
     };
     const QList<QByteArray> a = lines(before);
     const QList<QByteArray> b = lines(after);

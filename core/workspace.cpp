@@ -84,6 +84,15 @@ bool existsNoFollow(const QString &abs)
     return ::lstat(QFile::encodeName(abs).constData(), &st) == 0;
 }
 
+// Are a and b links to the same inode (not following a final symlink)?
+bool sameFile(const QString &a, const QByteArray &b)
+{
+    struct stat sa;
+    struct stat sb;
+    return ::lstat(QFile::encodeName(a).constData(), &sa) == 0 &&
+           ::lstat(b.constData(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 } // namespace
 
 Workspace::Workspace(const QString &root, WorkspaceOptions options) : m_options(std::move(options))
@@ -134,8 +143,11 @@ Result<QString> Workspace::normalize(const QString &path) const
             continue;
         }
         const QString target = fi.canonicalFilePath();
+        // A link that stays inside must still not lead into .git (unless allowed).
         if (target.isEmpty() ||
-            !(target == m_root || target.startsWith(m_root + QLatin1Char('/')))) {
+            !(target == m_root ||
+              (target.startsWith(m_root + QLatin1Char('/')) &&
+               WorkspacePath::normalize(target, m_root, m_options.allowGit).ok()))) {
             Error e = makeError("path_outside_workspace",
                                 QStringLiteral("path \"%1\" leads out of the workspace through "
                                                "the symlink %2")
@@ -270,12 +282,14 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         record.insert("created_dirs", createdDirs);
         return writeRecord(txnId, record);
     };
-    auto fail = [&](Error e) -> Status {
-        const Status saved = saveRecord();
-        const Status undone = rollback(txnId);
-        if (!saved.ok() || !undone.ok())
-            e.message += QStringLiteral(" (and undoing it failed: %1)")
-                             .arg((saved.ok() ? undone : saved).error().message);
+    auto fail = [&](const Error &e) -> Status {
+        (void)saveRecord(); // rollback works from the in-memory copy even if this fails
+        if (const Status undone = rollback(txnId); !undone.ok()) {
+            Error both = e;
+            both.message +=
+                QStringLiteral(" (undoing it failed too: %1)").arg(undone.error().message);
+            return both;
+        }
         return e;
     };
 
@@ -398,15 +412,12 @@ Status Workspace::rollback(const QString &txnId)
         const QString temp = e.value("temp").toString();
         if (!temp.isEmpty())
             ::unlink(QFile::encodeName(temp).constData());
-        if (!backup.isEmpty() && existsNoFollow(backup)) {
-            // rename() between two links to one inode does nothing (POSIX): the target was
-            // never replaced, so the backup is simply dropped.
-            struct stat a, b;
-            const QByteArray backupName = QFile::encodeName(backup);
-            if (::lstat(backupName.constData(), &a) == 0 && ::lstat(target.constData(), &b) == 0 &&
-                a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-                ::unlink(backupName.constData());
-            else if (::rename(backupName.constData(), target.constData()) != 0 &&
+        if (!backup.isEmpty() && sameFile(backup, target)) {
+            // Not renamed yet (failure or crash before this file's turn): rename() between two
+            // links of one inode does nothing, so drop the backup link instead.
+            ::unlink(QFile::encodeName(backup).constData());
+        } else if (!backup.isEmpty() && existsNoFollow(backup)) {
+            if (::rename(QFile::encodeName(backup).constData(), target.constData()) != 0 &&
                 firstError.isNull())
                 firstError = ioError(QStringLiteral("cannot restore %1")
                                          .arg(e.value("target").toString()),

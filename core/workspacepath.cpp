@@ -30,6 +30,8 @@ Result<QString> WorkspacePath::normalize(const QString &path, const QString &roo
     if (p.startsWith(QLatin1Char('/')) || (p.size() > 1 && p.at(1) == QLatin1Char(':'))) {
         const QString cleanRoot = root.isEmpty() ? QString() : QDir::cleanPath(root);
         const QString cleanAbs = QDir::cleanPath(p);
+        if (!cleanRoot.isEmpty() && cleanAbs == cleanRoot)
+            return pathError("path_invalid", shown, "names the workspace itself, not a file");
         if (cleanRoot.isEmpty() || !(cleanAbs.startsWith(cleanRoot + QLatin1Char('/'))))
             return pathError("path_outside_workspace", shown,
                              "is an absolute path outside the workspace");
@@ -48,8 +50,11 @@ Result<QString> WorkspacePath::normalize(const QString &path, const QString &roo
     }
     if (out.isEmpty())
         return pathError("path_invalid", shown, "names the workspace itself, not a file");
-    if (!allowGit && out.first().compare(QLatin1String(".git"), Qt::CaseInsensitive) == 0)
-        return pathError("path_outside_workspace", shown,
-                         "is inside .git (allow it with executor.allow_git)");
+    // Any .git, also a nested repository's or a submodule's: its hooks run code.
+    for (const QString &part : out) {
+        if (!allowGit && part.compare(QLatin1String(".git"), Qt::CaseInsensitive) == 0)
+            return pathError("path_outside_workspace", shown,
+                             "is inside .git (allow it with executor.allow_git)");
+    }
     return out.join(QLatin1Char('/'));
 }

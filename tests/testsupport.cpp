@@ -4,6 +4,8 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace TestSupport {
 
@@ -44,6 +46,60 @@ QByteArray readFile(const QString &path)
     if (!f.open(QIODevice::ReadOnly))
         return QByteArray();
     return f.readAll();
+}
+
+QMap<QString, QByteArray> snapshot(const QString &dir)
+{
+    QMap<QString, QByteArray> out;
+    const QDir base(dir);
+    QStringList pending{dir};
+    while (!pending.isEmpty()) {
+        const QString current = pending.takeFirst();
+        const QStringList names = QDir(current).entryList(
+            QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDir::Name);
+        for (const QString &name : names) {
+            const QString path = current + QLatin1Char('/') + name;
+            const QString rel = base.relativeFilePath(path);
+            struct stat st;
+            if (::lstat(QFile::encodeName(path).constData(), &st) != 0) {
+                out.insert(rel, "<vanished>");
+            } else if (S_ISLNK(st.st_mode)) {
+                const QByteArray raw = QFile::encodeName(path);
+                char target[4096];
+                const ssize_t n = ::readlink(raw.constData(), target, sizeof target);
+                out.insert(rel, n < 0 ? QByteArray("->?") : "->" + QByteArray(target, int(n)));
+            } else if (S_ISDIR(st.st_mode)) {
+                out.insert(rel + QLatin1Char('/'), "<dir>");
+                pending.append(path);
+            } else if (S_ISREG(st.st_mode)) {
+                out.insert(rel,
+                           QByteArray::number(int(st.st_mode & 07777), 8).rightJustified(4, '0') +
+                               ':' + readFile(path));
+            } else {
+                out.insert(rel, "<special>");
+            }
+        }
+    }
+    return out;
+}
+
+QStringList sideFiles(const QString &dir)
+{
+    QStringList out;
+    const QMap<QString, QByteArray> all = snapshot(dir);
+    for (auto it = all.constBegin(); it != all.constEnd(); ++it) {
+        if (QFileInfo(it.key()).fileName().contains(QLatin1String(".gr-")))
+            out.append(it.key());
+    }
+    return out;
+}
+
+int fileMode(const QString &path)
+{
+    struct stat st;
+    if (::lstat(QFile::encodeName(path).constData(), &st) != 0)
+        return -1;
+    return int(st.st_mode & 07777);
 }
 
 } // namespace TestSupport

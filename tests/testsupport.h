@@ -4,6 +4,7 @@
 #include <QByteArray>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 namespace TestSupport {
 // Writes files (relative path -> contents) under dir, creating parent directories.
@@ -11,6 +12,14 @@ void writeTree(const QString &dir, const QMap<QString, QByteArray> &files);
 // Reads every regular file under dir (relative path -> contents); symlinks reported as "->target".
 QMap<QString, QByteArray> readTree(const QString &dir);
 QByteArray readFile(const QString &path);
+// Everything under dir, seen through lstat (symlinks not followed, special files never opened):
+// "d/" -> "<dir>", a file -> "<mode as 4 octal digits>:" + contents, a symlink -> "->target",
+// anything else (FIFO, socket, device) -> "<special>".
+QMap<QString, QByteArray> snapshot(const QString &dir);
+// Workspace temporary and backup files (names containing ".gr-") anywhere under dir.
+QStringList sideFiles(const QString &dir);
+// Permission bits of path (not following a final symlink), or -1.
+int fileMode(const QString &path);
 } // namespace TestSupport
 
 namespace TestSupport {

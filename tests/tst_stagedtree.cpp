@@ -64,6 +64,34 @@ private slots:
         QCOMPARE(cs.changes.size(), 1);
         QCOMPARE(*cs.changes[0].mode, 0755);
     }
+    void countChangedLines_data()
+    {
+        QTest::addColumn<QByteArray>("before");
+        QTest::addColumn<QByteArray>("after");
+        QTest::addColumn<int>("added");
+        QTest::addColumn<int>("removed");
+        QTest::newRow("new file") << QByteArray() << QByteArray("1\n2\n3\n") << 3 << 0;
+        QTest::newRow("new file, no final newline") << QByteArray() << QByteArray("1\n2") << 2 << 0;
+        QTest::newRow("deleted file") << QByteArray("1\n2\n") << QByteArray() << 0 << 2;
+        QTest::newRow("one line changed")
+            << QByteArray("a\nb\nc\n") << QByteArray("a\nB\nc\n") << 1 << 1;
+        QTest::newRow("line inserted") << QByteArray("a\nc\n") << QByteArray("a\nb\nc\n") << 1 << 0;
+        QTest::newRow("final newline added")
+            << QByteArray("a\nb") << QByteArray("a\nb\n") << 1 << 1;
+        QTest::newRow("unchanged") << QByteArray("a\n") << QByteArray("a\n") << 0 << 0;
+    }
+    void countChangedLines()
+    {
+        QFETCH(QByteArray, before);
+        QFETCH(QByteArray, after);
+        QFETCH(int, added);
+        QFETCH(int, removed);
+        int a = -1;
+        int r = -1;
+        ::countChangedLines(before, after, &a, &r);
+        QCOMPARE(a, added);
+        QCOMPARE(r, removed);
+    }
 };
 
 QTEST_GUILESS_MAIN(tst_StagedTree)

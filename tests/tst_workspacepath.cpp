@@ -29,6 +29,14 @@ private slots:
         QTest::newRow("git dir") << ".git/config" << "!path_outside_workspace";
         QTest::newRow("git dir case") << ".GIT/hooks/pre-commit" << "!path_outside_workspace";
         QTest::newRow("gitignore ok") << ".gitignore" << ".gitignore";
+        QTest::newRow("nested git dir") << "vendor/lib/.git/hooks/post-checkout"
+                                        << "!path_outside_workspace";
+        QTest::newRow("git-like name ok") << "docs/.github/x.yml"
+                                          << "docs/.github/x.yml";
+        QTest::newRow("absolute root itself") << "/ws/root"
+                                              << "!path_invalid";
+        QTest::newRow("absolute root, trailing slash") << "/ws/root/"
+                                                       << "!path_invalid";
     }
     void normalize()
     {
