@@ -7,7 +7,10 @@
 #include <QUuid>
 
 namespace {
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 QString jsonText(const QJsonObject &o)
 {
@@ -45,8 +48,7 @@ Delivery fromRow(const QSqlQuery &q)
 
 DeliveryJournal::DeliveryJournal()
     : m_connection(QStringLiteral("gr-journal-%1").arg(quintptr(this), 0, 16))
-{
-}
+{}
 
 DeliveryJournal::~DeliveryJournal()
 {
@@ -58,9 +60,15 @@ DeliveryJournal::~DeliveryJournal()
     QSqlDatabase::removeDatabase(m_connection);
 }
 
-QSqlDatabase DeliveryJournal::db() const { return QSqlDatabase::database(m_connection, false); }
+QSqlDatabase DeliveryJournal::db() const
+{
+    return QSqlDatabase::database(m_connection, false);
+}
 
-bool DeliveryJournal::isOpen() const { return db().isOpen(); }
+bool DeliveryJournal::isOpen() const
+{
+    return db().isOpen();
+}
 
 Status DeliveryJournal::fail(const QString &what, const QString &sqlError)
 {
@@ -122,9 +130,8 @@ Status DeliveryJournal::open(const QString &path)
     return {};
 }
 
-Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
+Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordRequest &r)
 {
-    QSqlDatabase d = db();
     struct Found
     {
         Delivery delivery;
@@ -165,8 +172,8 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
     }
 
     Delivery del;
-    del.id = r.deliveryId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces)
-                                    : r.deliveryId;
+    del.id =
+        r.deliveryId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : r.deliveryId;
     del.patchId = r.patchId;
     del.format = r.format;
     del.status = QStringLiteral("queued");
@@ -175,8 +182,6 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
     del.source = r.source;
     del.receivedAtMs = r.receivedAtMs > 0 ? r.receivedAtMs : nowMs();
     const qint64 journaledAt = nowMs();
-    if (!d.transaction())
-        return fail("cannot begin a journal transaction", d.lastError().text()).error();
     QSqlQuery q(d);
     q.prepare(QStringLiteral(
         "INSERT INTO deliveries (id, patch_id, body_hash, dedupe_key, format, status, replay_of,"
@@ -198,8 +203,8 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
         QSqlQuery ev(d);
         ev.prepare(QStringLiteral("INSERT INTO events (delivery, at, state, detail) VALUES "
                                   "(?, ?, ?, ?), (?, ?, ?, ?)"));
-        for (const auto &[at, state] :
-             {std::pair<qint64, QString>{del.receivedAtMs, "received"}, {journaledAt, "journaled"}}) {
+        for (const auto &[at, state] : {std::pair<qint64, QString>{del.receivedAtMs, "received"},
+                                        {journaledAt, "journaled"}}) {
             ev.addBindValue(del.id);
             ev.addBindValue(at);
             ev.addBindValue(state);
@@ -211,20 +216,64 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &r)
     } else {
         insertError = q.lastError().text();
     }
-    if (!ok || !d.commit()) {
-        const QString err = ok ? d.lastError().text() : insertError;
-        d.rollback();
-        return fail("cannot commit the delivery to the journal", err).error();
-    }
-    m_lastError.clear();
+    if (!ok)
+        return fail("cannot commit the delivery to the journal", insertError).error();
     del.events = {{del.receivedAtMs, "received", {}}, {journaledAt, "journaled", {}}};
     return RecordResult{del, false};
+}
+
+Result<RecordResult> DeliveryJournal::record(const RecordRequest &request)
+{
+    return recordBatch({request}).first();
+}
+
+QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordRequest> &requests)
+{
+    QSqlDatabase d = db();
+    QList<Result<RecordResult>> results;
+    results.reserve(requests.size());
+    const auto failAll = [&](const QString &what, const QString &sqlError) {
+        const Error e = fail(what, sqlError).error();
+        QList<Result<RecordResult>> failed;
+        for (qsizetype i = 0; i < requests.size(); ++i)
+            failed.append(e);
+        return failed;
+    };
+    if (!d.transaction())
+        return failAll("cannot begin a journal transaction", d.lastError().text());
+    // One transaction, one fsync, for every delivery that arrived together (group commit). A
+    // savepoint per delivery keeps one bad insert from taking its neighbours with it, and a
+    // later request in the batch sees the earlier ones, so duplicates within it are found.
+    QSqlQuery sp(d);
+    for (const RecordRequest &r : requests) {
+        if (!sp.exec(QStringLiteral("SAVEPOINT one"))) {
+            d.rollback();
+            return failAll("cannot begin a journal savepoint", sp.lastError().text());
+        }
+        Result<RecordResult> one = recordOne(d, r);
+        sp.exec(one.ok() ? QStringLiteral("RELEASE one") : QStringLiteral("ROLLBACK TO one"));
+        if (!one.ok())
+            sp.exec(QStringLiteral("RELEASE one"));
+        results.append(std::move(one));
+    }
+    if (!d.commit()) {
+        const QString err = d.lastError().text();
+        d.rollback();
+        return failAll("cannot commit the delivery to the journal", err);
+    }
+    bool anyFailed = false;
+    for (const auto &r : results)
+        anyFailed = anyFailed || (!r.ok() && r.error().code != QLatin1String("conflict"));
+    if (!anyFailed)
+        m_lastError.clear();
+    return results;
 }
 
 Status DeliveryJournal::addEvent(const QString &id, const QString &state, const QJsonObject &detail)
 {
     QSqlQuery q(db());
-    q.prepare(QStringLiteral("INSERT INTO events (delivery, at, state, detail) VALUES (?, ?, ?, ?)"));
+    q.prepare(
+        QStringLiteral("INSERT INTO events (delivery, at, state, detail) VALUES (?, ?, ?, ?)"));
     q.addBindValue(id);
     q.addBindValue(nowMs());
     q.addBindValue(state);
@@ -295,7 +344,8 @@ Status DeliveryJournal::finish(const QString &id, const Outcome &outcome)
 Status DeliveryJournal::scheduleAttempt(const QString &id, int attempts, qint64 nextAttemptAtMs)
 {
     QSqlQuery q(db());
-    q.prepare(QStringLiteral("UPDATE deliveries SET attempts = ?, next_attempt_at = ? WHERE id = ?"));
+    q.prepare(
+        QStringLiteral("UPDATE deliveries SET attempts = ?, next_attempt_at = ? WHERE id = ?"));
     q.addBindValue(attempts);
     q.addBindValue(nextAttemptAtMs);
     q.addBindValue(id);
@@ -307,7 +357,8 @@ Status DeliveryJournal::scheduleAttempt(const QString &id, int attempts, qint64 
 Result<Delivery> DeliveryJournal::find(const QString &id, bool withTimeline) const
 {
     QSqlQuery q(db());
-    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE id = ?").arg(QLatin1String(kColumns)));
+    q.prepare(
+        QStringLiteral("SELECT %1 FROM deliveries WHERE id = ?").arg(QLatin1String(kColumns)));
     q.addBindValue(id);
     if (!q.exec())
         return makeError("journal_failed", q.lastError().text());
@@ -316,8 +367,8 @@ Result<Delivery> DeliveryJournal::find(const QString &id, bool withTimeline) con
     Delivery d = fromRow(q);
     if (withTimeline) {
         QSqlQuery ev(db());
-        ev.prepare(QStringLiteral(
-            "SELECT at, state, detail FROM events WHERE delivery = ? ORDER BY seq"));
+        ev.prepare(
+            QStringLiteral("SELECT at, state, detail FROM events WHERE delivery = ? ORDER BY seq"));
         ev.addBindValue(id);
         if (ev.exec()) {
             while (ev.next())

@@ -55,6 +55,10 @@ public:
     // Commits a new delivery, or finds the one it repeats. Errors: conflict (same id, other
     // body), journal_failed.
     Result<RecordResult> record(const RecordRequest &request);
+    // The same for several requests in one transaction and one fsync (group commit); one result
+    // per request, in order. Later requests see earlier ones (a repeat within the batch is a
+    // duplicate).
+    QList<Result<RecordResult>> recordBatch(const QList<RecordRequest> &requests);
     Status setStatus(const QString &id, const QString &status, const QString &event,
                      const QJsonObject &detail = {});
     Status addEvent(const QString &id, const QString &state, const QJsonObject &detail = {});
@@ -74,6 +78,7 @@ public:
 
 private:
     Status fail(const QString &what, const QString &sqlError);
+    Result<RecordResult> recordOne(QSqlDatabase &d, const RecordRequest &request);
     QSqlDatabase db() const;
 
     QString m_connection;

@@ -87,8 +87,7 @@ void Dispatcher::pump()
     const Result<Delivery> delivery = m_journal->find(item.id, false);
     const QByteArray body = m_journal->body(item.id);
     if (!delivery.ok()) {
-        onDone(item.id, item.patchId,
-               Outcome::failure("failed", QString(), delivery.error()));
+        onDone(item.id, item.patchId, Outcome::failure("failed", QString(), delivery.error()));
         return;
     }
     qCInfo(lcDispatch, "delivery %s: %s patch %s", qPrintable(item.id), qPrintable(active),

@@ -11,9 +11,9 @@
 
 #include <QDateTime>
 #include <QDir>
-#include <QJsonArray>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QLoggingCategory>
 
 Q_LOGGING_CATEGORY(lcEngine, "ghostrunner.engine")
@@ -39,16 +39,20 @@ Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::
     m_uptime.start();
 }
 
-Engine::~Engine() { stop(); }
+Engine::~Engine()
+{
+    stop();
+}
 
 Status Engine::start()
 {
     const QString state = m_config.stateDir;
-    for (const QString &sub : {QString(), QStringLiteral("/logs"), QStringLiteral("/patches"),
-                               QStringLiteral("/txn")}) {
+    for (const QString &sub :
+         {QString(), QStringLiteral("/logs"), QStringLiteral("/patches"), QStringLiteral("/txn")}) {
         if (!QDir().mkpath(state + sub))
-            return makeError("state_dir_unwritable",
-                             QStringLiteral("cannot create the state directory %1").arg(state + sub));
+            return makeError(
+                "state_dir_unwritable",
+                QStringLiteral("cannot create the state directory %1").arg(state + sub));
     }
     {
         QFile probe(state + QStringLiteral("/.write-probe"));
@@ -82,21 +86,22 @@ Status Engine::start()
     m_events = new EventStream(this);
     connect(m_dispatcher, &Dispatcher::deliveryChanged, this,
             [this](const QString &id, const QString &patchId, const QString &status) {
-                m_events->publish("delivery", QJsonObject{{"delivery", id},
-                                                          {"id", patchId},
-                                                          {"status", status},
-                                                          {"at", QDateTime::currentDateTimeUtc()
-                                                                     .toString(Qt::ISODateWithMs)}});
+                m_events->publish("delivery",
+                                  QJsonObject{{"delivery", id},
+                                              {"id", patchId},
+                                              {"status", status},
+                                              {"at", QDateTime::currentDateTimeUtc().toString(
+                                                         Qt::ISODateWithMs)}});
             });
     connect(m_dispatcher, &Dispatcher::deliveryFinished, this,
             [this](const QString &, const QString &, const Outcome &o) {
                 m_metrics.deliveryFinished(o.status, o.durationMs);
             });
     connect(this, &Engine::healthChanged, this, [this](Health now, Health before) {
-        m_events->publish("health", QJsonObject{{"status", HealthReport::name(now)},
-                                                {"previous", HealthReport::name(before)},
-                                                {"problems", QJsonArray::fromStringList(
-                                                                 health().problems())}});
+        m_events->publish(
+            "health", QJsonObject{{"status", HealthReport::name(now)},
+                                  {"previous", HealthReport::name(before)},
+                                  {"problems", QJsonArray::fromStringList(health().problems())}});
     });
     if (Status s = m_dispatcher->recover(); !s.ok())
         return s;
@@ -119,9 +124,8 @@ Status Engine::start()
     m_dispatcher->start();
     m_lastHealth = health().overall();
     qCInfo(lcEngine, "engine started: role %s, %s %s, state %s", qPrintable(m_config.role),
-           m_workspace ? "workspace" : "runner", qPrintable(m_workspace ? m_workspace->root()
-                                                                         : m_config.runnerUrl),
-           qPrintable(state));
+           m_workspace ? "workspace" : "runner",
+           qPrintable(m_workspace ? m_workspace->root() : m_config.runnerUrl), qPrintable(state));
     return {};
 }
 
@@ -132,6 +136,7 @@ void Engine::stop()
     m_running = false;
     if (m_http)
         m_http->stopAccepting();
+    flushIntake(); // what was read is journaled and answered
     if (m_dispatcher)
         m_dispatcher->drain(30000);
     if (auto *worker = qobject_cast<ApplyWorker *>(m_sinkObject))
@@ -144,16 +149,25 @@ QString Engine::listeningAddress() const
     return m_http ? m_http->listeningAddress() : QString();
 }
 
-quint16 Engine::port() const { return m_http ? m_http->serverPort() : 0; }
+quint16 Engine::port() const
+{
+    return m_http ? m_http->serverPort() : 0;
+}
 
 QString Engine::webhookUrl() const
 {
     return QStringLiteral("http://%1/webhook").arg(listeningAddress());
 }
 
-qint64 Engine::uptimeSeconds() const { return m_uptime.elapsed() / 1000; }
+qint64 Engine::uptimeSeconds() const
+{
+    return m_uptime.elapsed() / 1000;
+}
 
-int Engine::queueLength() const { return m_dispatcher ? m_dispatcher->queueLength() : 0; }
+int Engine::queueLength() const
+{
+    return m_dispatcher ? m_dispatcher->queueLength() : 0;
+}
 
 void Engine::setPaused(bool paused)
 {
@@ -161,7 +175,10 @@ void Engine::setPaused(bool paused)
         m_dispatcher->setPaused(paused);
 }
 
-bool Engine::isPaused() const { return m_dispatcher && m_dispatcher->isPaused(); }
+bool Engine::isPaused() const
+{
+    return m_dispatcher && m_dispatcher->isPaused();
+}
 
 HealthReport Engine::health() const
 {
@@ -181,7 +198,8 @@ HealthReport Engine::health() const
     journal.fields.insert("path", m_journal.path());
     if (!m_journal.isOpen() || pending < 0) {
         journal.status = Health::Failing;
-        journal.message = QStringLiteral("the journal cannot be read: %1").arg(m_journal.lastError());
+        journal.message =
+            QStringLiteral("the journal cannot be read: %1").arg(m_journal.lastError());
     } else if (!m_journal.lastError().isEmpty()) {
         journal.status = Health::Failing;
         journal.message = m_journal.lastError();
@@ -192,15 +210,17 @@ HealthReport Engine::health() const
     r.set("journal", journal);
 
     if (m_forwarder) {
-        ComponentHealth fw = m_forwarder->health(qMax<qint64>(0, pending),
-                                                 m_journal.oldestPendingReceivedMs());
+        ComponentHealth fw =
+            m_forwarder->health(qMax<qint64>(0, pending), m_journal.oldestPendingReceivedMs());
         const QString lastResult = m_dispatcher ? m_dispatcher->lastResult() : QString();
-        fw.fields.insert("last_result", lastResult.isEmpty() ? QJsonValue() : QJsonValue(lastResult));
+        fw.fields.insert("last_result",
+                         lastResult.isEmpty() ? QJsonValue() : QJsonValue(lastResult));
         fw.fields.insert("paused", isPaused());
         if (fw.status == Health::Ok && lastResult == QLatin1String("dead")) {
             fw.status = Health::Degraded;
-            fw.message = QStringLiteral("the last delivery went dead (the runner did not confirm "
-                                        "it within the retry budget); see GET /deliveries?status=dead");
+            fw.message =
+                QStringLiteral("the last delivery went dead (the runner did not confirm "
+                               "it within the retry budget); see GET /deliveries?status=dead");
         }
         if (fw.status == Health::Ok && isPaused()) {
             fw.status = Health::Degraded;
@@ -243,14 +263,15 @@ void Engine::recheckHealth()
     }
 }
 
-Result<RecordResult> Engine::intake(const IntakeRequest &request)
+Result<RecordRequest> Engine::prepareIntake(const IntakeRequest &request, qint64 alsoWaiting) const
 {
     const Result<Envelope> envelope = Envelope::parse(request.body);
     if (!envelope.ok())
         return envelope.error();
-    if (m_journal.pendingCount() >= m_config.maxQueue)
-        return makeError("queue_full", QStringLiteral("%1 deliveries are waiting; retry later")
-                                           .arg(m_config.maxQueue));
+    if (m_journal.pendingCount() + alsoWaiting >= m_config.maxQueue)
+        return makeError(
+            "queue_full",
+            QStringLiteral("%1 deliveries are waiting; retry later").arg(m_config.maxQueue));
     RecordRequest rr;
     rr.patchId = envelope->id;
     rr.bodyHash = envelope->bodyHash;
@@ -261,22 +282,65 @@ Result<RecordResult> Engine::intake(const IntakeRequest &request)
     rr.replayOf = request.replayOf;
     rr.source = request.source;
     rr.deliveryId = request.deliveryId;
-    Result<RecordResult> recorded = m_journal.record(rr);
+    return rr;
+}
+
+void Engine::afterRecorded(const Result<RecordResult> &recorded, const QByteArray &body)
+{
     if (!recorded.ok()) {
         recheckHealth();
-        return recorded;
+        return;
     }
     if (recorded->duplicate)
-        return recorded;
+        return;
+    const Delivery &d = recorded->delivery;
     // A readable copy beside the journal; the journal holds the durable one.
-    QFile copy(m_config.stateDir + QStringLiteral("/patches/") + recorded->delivery.id +
-               QStringLiteral(".json"));
+    QFile copy(m_config.stateDir + QStringLiteral("/patches/") + d.id + QStringLiteral(".json"));
     if (copy.open(QIODevice::WriteOnly))
-        copy.write(request.body);
-    qCInfo(lcEngine, "delivery %s: journaled patch %s (%s)", qPrintable(recorded->delivery.id),
-           qPrintable(envelope->id), qPrintable(envelope->format));
-    m_dispatcher->enqueue(recorded->delivery);
+        copy.write(body);
+    qCInfo(lcEngine, "delivery %s: journaled patch %s (%s)", qPrintable(d.id),
+           qPrintable(d.patchId), qPrintable(d.format));
+    m_dispatcher->enqueue(d);
+}
+
+Result<RecordResult> Engine::intake(const IntakeRequest &request)
+{
+    flushIntake(); // keep the order of receipt with grouped requests already waiting
+    const Result<RecordRequest> rr = prepareIntake(request, 0);
+    if (!rr.ok())
+        return rr.error();
+    Result<RecordResult> recorded = m_journal.record(*rr);
+    afterRecorded(recorded, request.body);
     return recorded;
+}
+
+Status Engine::intakeGrouped(const IntakeRequest &request, IntakeDone done)
+{
+    const Result<RecordRequest> rr = prepareIntake(request, m_intakeBatch.size());
+    if (!rr.ok())
+        return rr.error();
+    if (m_intakeBatch.isEmpty())
+        QMetaObject::invokeMethod(this, &Engine::flushIntake, Qt::QueuedConnection);
+    m_intakeBatch.append({*rr, std::move(done)});
+    return {};
+}
+
+void Engine::flushIntake()
+{
+    if (m_intakeBatch.isEmpty())
+        return;
+    QList<PendingIntake> batch;
+    batch.swap(m_intakeBatch);
+    QList<RecordRequest> requests;
+    requests.reserve(batch.size());
+    for (const PendingIntake &p : batch)
+        requests.append(p.record);
+    const QList<Result<RecordResult>> results = m_journal.recordBatch(requests);
+    m_metrics.intakeBatch(batch.size());
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        afterRecorded(results.at(i), batch.at(i).record.body);
+        batch.at(i).done(results.at(i));
+    }
 }
 
 Result<RecordResult> Engine::replay(const QString &deliveryId)
@@ -360,7 +424,8 @@ Status Engine::reload(const Config &next)
         if (Status s = Workspace(next.workspace).checkWritable(); !s.ok())
             return s;
     }
-    const bool rebind = next.bind != m_config.bind || next.effectivePort() != m_config.effectivePort();
+    const bool rebind =
+        next.bind != m_config.bind || next.effectivePort() != m_config.effectivePort();
     if (rebind) {
         auto *fresh = new HttpServer(m_api, this);
         if (Status s = fresh->start(QHostAddress(next.bind), quint16(next.effectivePort()));
@@ -387,9 +452,8 @@ Status Engine::reload(const Config &next)
     if (m_forwarder)
         m_forwarder->setSettings(forwarderSettings(next));
     m_config = next;
-    qCInfo(lcEngine, "configuration reloaded%s", rebind ? qPrintable(" (now listening on " +
-                                                                    listeningAddress() + ")")
-                                                        : "");
+    qCInfo(lcEngine, "configuration reloaded%s",
+           rebind ? qPrintable(" (now listening on " + listeningAddress() + ")") : "");
     emit configChanged();
     recheckHealth();
     return {};

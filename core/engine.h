@@ -14,6 +14,7 @@
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <functional>
 #include <memory>
 
 class ApplyWorker;
@@ -62,6 +63,12 @@ public:
 
     // Journals one envelope; the duplicate flag says it repeated an earlier one.
     Result<RecordResult> intake(const IntakeRequest &request);
+    // Group commit for the HTTP intake: requests that arrive together are journaled in one
+    // transaction (one fsync) once the event loop has read them all; `done` runs after that
+    // commit. A request refused before journaling (bad envelope, queue full) returns the error
+    // at once and `done` is not called.
+    using IntakeDone = std::function<void(const Result<RecordResult> &)>;
+    Status intakeGrouped(const IntakeRequest &request, IntakeDone done);
     // Journals a finished or dead delivery again, as a new delivery linked to it.
     Result<RecordResult> replay(const QString &deliveryId);
 
@@ -90,6 +97,14 @@ signals:
     void configChanged();
 
 private:
+    struct PendingIntake
+    {
+        RecordRequest record;
+        IntakeDone done;
+    };
+    Result<RecordRequest> prepareIntake(const IntakeRequest &request, qint64 alsoWaiting) const;
+    void afterRecorded(const Result<RecordResult> &recorded, const QByteArray &body);
+    void flushIntake();
     void recheckHealth();
     Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);
@@ -107,6 +122,7 @@ private:
     Metrics m_metrics;
     EventStream *m_events = nullptr;
     QElapsedTimer m_uptime;
+    QList<PendingIntake> m_intakeBatch;
     bool m_running = false;
     Health m_lastHealth = Health::Ok;
 };

@@ -15,7 +15,10 @@
 Q_LOGGING_CATEGORY(lcForward, "ghostrunner.forward")
 
 namespace {
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 // Retry-After in seconds or as an HTTP date; -1 when absent or unreadable.
 qint64 retryAfterMs(QNetworkReply *reply)
@@ -48,7 +51,10 @@ Forwarder::Forwarder(Settings settings, Metrics *metrics, QObject *parent)
     m_nam.setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
 }
 
-Forwarder::~Forwarder() { abandon(); }
+Forwarder::~Forwarder()
+{
+    abandon();
+}
 
 bool Forwarder::abandon()
 {
@@ -68,7 +74,10 @@ bool Forwarder::abandon()
     return true;
 }
 
-QString Forwarder::postUrl() const { return m_settings.runnerUrl + QStringLiteral("/patch"); }
+QString Forwarder::postUrl() const
+{
+    return m_settings.runnerUrl + QStringLiteral("/patch");
+}
 
 void Forwarder::deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
                         Done done)
@@ -95,17 +104,18 @@ void Forwarder::attempt()
         // The runner keeps our id, so one id names the delivery on both hops.
         req.setRawHeader("X-Ghost-Runner-Delivery", id.toUtf8());
         if (!m_settings.secret.isEmpty()) {
-            for (const auto &h :
-                 Signer::signedHeaders(m_settings.secret, id.toUtf8(), c.body,
-                                       QDateTime::currentDateTimeUtc()))
+            for (const auto &h : Signer::signedHeaders(m_settings.secret, id.toUtf8(), c.body,
+                                                       QDateTime::currentDateTimeUtc()))
                 req.setRawHeader(h.first, h.second);
         } else {
             req.setRawHeader("webhook-id", id.toUtf8());
         }
     }
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                     QNetworkRequest::ManualRedirectPolicy);
     // Inactivity (covers connecting) and a cap on the whole exchange.
-    req.setTransferTimeout(m_settings.connectTimeoutMs + (c.polling ? 0 : m_settings.waitSeconds * 1000));
+    req.setTransferTimeout(m_settings.connectTimeoutMs +
+                           (c.polling ? 0 : m_settings.waitSeconds * 1000));
     m_reply = c.polling ? m_nam.get(req) : m_nam.post(req, c.body);
     connect(m_reply, &QNetworkReply::finished, this, [this, r = m_reply.data()] { onFinished(r); });
     m_requestTimer.start(m_settings.requestTimeoutMs);
@@ -132,9 +142,10 @@ void Forwarder::onFinished(QNetworkReply *reply)
         if (reply->error() == QNetworkReply::OperationCanceledError ||
             reply->error() == QNetworkReply::TimeoutError)
             why = QStringLiteral("no answer within the timeout");
-        retryLater("unreachable",
-                   QStringLiteral("cannot reach the runner at %1: %2").arg(m_settings.runnerUrl, why),
-                   0, -1);
+        retryLater(
+            "unreachable",
+            QStringLiteral("cannot reach the runner at %1: %2").arg(m_settings.runnerUrl, why), 0,
+            -1);
         return;
     }
     const QString finalStatus = json.value("status").toString();
@@ -203,7 +214,8 @@ void Forwarder::onFinished(QNetworkReply *reply)
                                                          "%1 %2: %3")
                                               .arg(status)
                                               .arg(runnerCode, runnerError));
-    m_current->progress("runner_refused", QJsonObject{{"http_status", status}, {"error", e.toJson()}});
+    m_current->progress("runner_refused",
+                        QJsonObject{{"http_status", status}, {"error", e.toJson()}});
     finish(Outcome::failure("failed", m_current->delivery.format, e));
 }
 
@@ -232,8 +244,8 @@ void Forwarder::retryLater(const QString &result, const QString &error, int http
         finish(Outcome::failure("dead", c.delivery.format, e));
         return;
     }
-    const qint64 delay = m_policy.delayMs(c.attempts, retryAfter,
-                                          [] { return QRandomGenerator::global()->generateDouble(); });
+    const qint64 delay = m_policy.delayMs(
+        c.attempts, retryAfter, [] { return QRandomGenerator::global()->generateDouble(); });
     m_nextAttemptAtMs = nowMs() + delay;
     detail.insert("next_attempt_at", QtCompat::isoUtc(m_nextAttemptAtMs));
     c.progress("attempt_failed", detail);
@@ -267,10 +279,10 @@ ComponentHealth Forwarder::health(qint64 queue, qint64 oldestMs) const
         h.fields.insert("last_success_at", QtCompat::isoUtc(m_lastSuccessAtMs));
     if (queue > 0 && oldestAge * 1000 > m_settings.failingAgeMs) {
         h.status = Health::Failing;
-        h.message = QStringLiteral("the oldest undelivered delivery is %1 s old: %2")
-                        .arg(oldestAge)
-                        .arg(m_lastError.isEmpty() ? QStringLiteral("the runner is slow")
-                                                   : m_lastError);
+        h.message =
+            QStringLiteral("the oldest undelivered delivery is %1 s old: %2")
+                .arg(oldestAge)
+                .arg(m_lastError.isEmpty() ? QStringLiteral("the runner is slow") : m_lastError);
     } else if (!m_lastError.isEmpty()) {
         h.status = Health::Degraded;
         h.message = m_lastError;

@@ -1,7 +1,10 @@
 #include "metrics.h"
 
 namespace {
-QByteArray num(double v) { return QByteArray::number(v, 'g', 10); }
+QByteArray num(double v)
+{
+    return QByteArray::number(v, 'g', 10);
+}
 
 QByteArray escapeLabel(const QString &v)
 {
@@ -58,6 +61,12 @@ void Metrics::deliveryFinished(const QString &status, double applyMs)
         m_applySeconds.observe(applyMs / 1000.0);
 }
 
+void Metrics::intakeBatch(qsizetype deliveries)
+{
+    ++m_intakeCommits;
+    m_intakeCommitted += quint64(deliveries);
+}
+
 void Metrics::intakeAnswered(int httpStatus, double intakeMs)
 {
     ++m_intake[httpStatus];
@@ -65,9 +74,15 @@ void Metrics::intakeAnswered(int httpStatus, double intakeMs)
         m_intakeSeconds.observe(intakeMs / 1000.0);
 }
 
-void Metrics::requestRejected(const QString &reason) { ++m_rejected[reason]; }
+void Metrics::requestRejected(const QString &reason)
+{
+    ++m_rejected[reason];
+}
 
-void Metrics::forwardAttempt(const QString &result) { ++m_forwards[result]; }
+void Metrics::forwardAttempt(const QString &result)
+{
+    ++m_forwards[result];
+}
 
 QByteArray Metrics::render(const QString &version, const QString &role, const Gauges &g,
                            const QHash<QString, qint64> &serverRejections) const
@@ -101,8 +116,8 @@ QByteArray Metrics::render(const QString &version, const QString &role, const Ga
     out += "ghost_runner_queue_depth " + QByteArray::number(g.pending) + '\n';
     header(out, "ghost_runner_oldest_pending_age_seconds", "gauge",
            "Age of the oldest unfinished delivery, 0 when none.");
-    out += "ghost_runner_oldest_pending_age_seconds " + QByteArray::number(g.oldestPendingAgeS) +
-           '\n';
+    out +=
+        "ghost_runner_oldest_pending_age_seconds " + QByteArray::number(g.oldestPendingAgeS) + '\n';
     header(out, "ghost_runner_open_connections", "gauge", "Open HTTP connections.");
     out += "ghost_runner_open_connections " + QByteArray::number(g.openConnections) + '\n';
 
@@ -111,6 +126,13 @@ QByteArray Metrics::render(const QString &version, const QString &role, const Ga
     for (auto it = m_intake.constBegin(); it != m_intake.constEnd(); ++it)
         out += "ghost_runner_intake_responses_total{code=\"" + QByteArray::number(it.key()) +
                "\"} " + QByteArray::number(it.value()) + '\n';
+    header(out, "ghost_runner_intake_commits_total", "counter",
+           "Journal transactions (fsyncs) of the HTTP intake; several requests share one.");
+    out += "ghost_runner_intake_commits_total " + QByteArray::number(m_intakeCommits) + '\n';
+    header(out, "ghost_runner_intake_committed_requests_total", "counter",
+           "Intake requests journaled by those transactions.");
+    out += "ghost_runner_intake_committed_requests_total " + QByteArray::number(m_intakeCommitted) +
+           '\n';
     header(out, "ghost_runner_rejected_requests_total", "counter",
            "Requests refused before intake, by reason.");
     QMap<QString, quint64> rejected = m_rejected;

@@ -12,7 +12,9 @@
 class Histogram
 {
 public:
-    explicit Histogram(QList<double> bounds) : m_bounds(std::move(bounds)), m_counts(m_bounds.size(), 0) {}
+    explicit Histogram(QList<double> bounds)
+        : m_bounds(std::move(bounds)), m_counts(m_bounds.size(), 0)
+    {}
     void observe(double value);
     void write(QByteArray &out, const QByteArray &name, const QByteArray &help) const;
 
@@ -32,6 +34,8 @@ public:
     void intakeAnswered(int httpStatus, double intakeMs);
     void requestRejected(const QString &reason);
     void forwardAttempt(const QString &result);
+    // One group commit of `deliveries` intake requests.
+    void intakeBatch(qsizetype deliveries);
 
     struct Gauges
     {
@@ -52,6 +56,8 @@ private:
     QMap<int, quint64> m_intake;
     QMap<QString, quint64> m_rejected;
     QMap<QString, quint64> m_forwards;
+    quint64 m_intakeCommits = 0;
+    quint64 m_intakeCommitted = 0;
     Histogram m_intakeSeconds;
     Histogram m_applySeconds;
 };

@@ -4,7 +4,6 @@
 
 #include <QJsonObject>
 #include <QString>
-
 #include <optional>
 #include <utility>
 
@@ -30,8 +29,7 @@ inline Error makeError(QString code, QString message)
     return e;
 }
 
-template <typename T>
-class [[nodiscard]] Result
+template <typename T> class [[nodiscard]] Result
 {
 public:
     Result(T value) : m_value(std::move(value)) {}
@@ -41,7 +39,8 @@ public:
     explicit operator bool() const { return ok(); }
     const T &value() const & { return *m_value; }
     T &value() & { return *m_value; }
-    T &&value() && { return std::move(*m_value); }
+    // By value from a temporary, so `for (x : f().value())` owns what it walks.
+    T value() && { return std::move(*m_value); }
     const T *operator->() const { return &*m_value; }
     T *operator->() { return &*m_value; }
     const T &operator*() const { return *m_value; }
@@ -53,8 +52,7 @@ private:
 };
 
 // Result<void>: success carries nothing.
-template <>
-class [[nodiscard]] Result<void>
+template <> class [[nodiscard]] Result<void>
 {
 public:
     Result() = default;

@@ -45,9 +45,7 @@ qint64 parseTime(const QString &s)
 
 } // namespace
 
-WebhookServer::WebhookServer(Engine *engine, QObject *parent) : QObject(parent), m_engine(engine)
-{
-}
+WebhookServer::WebhookServer(Engine *engine, QObject *parent) : QObject(parent), m_engine(engine) {}
 
 void WebhookServer::handle(const HttpRequest &request, HttpConnection *connection)
 {
@@ -69,8 +67,8 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
                                        "read endpoints answer only on loopback "
                                        "(server.read_access = loopback)");
         if (config.readAccess == QLatin1String("token")) {
-            const Result<AuthIdentity> id =
-                RequestAuthenticator(config.secret, config.toleranceS).authenticateBearer(req.headers);
+            const Result<AuthIdentity> id = RequestAuthenticator(config.secret, config.toleranceS)
+                                                .authenticateBearer(req.headers);
             if (!id.ok())
                 return HttpResponse::error(401, id.error().code, id.error().message)
                     .withHeader("WWW-Authenticate", "Bearer");
@@ -80,10 +78,10 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
     auto only = [&](const char *allowed) -> std::optional<HttpResponse> {
         if (method == allowed || (qstrcmp(allowed, "GET") == 0 && method == "HEAD"))
             return std::nullopt;
-        return HttpResponse::error(405, "method_not_allowed",
-                                   QStringLiteral("%1 %2 is not supported; use %3")
-                                       .arg(QString::fromLatin1(method), path,
-                                            QLatin1String(allowed)))
+        return HttpResponse::error(
+                   405, "method_not_allowed",
+                   QStringLiteral("%1 %2 is not supported; use %3")
+                       .arg(QString::fromLatin1(method), path, QLatin1String(allowed)))
             .withHeader("Allow", allowed);
     };
     if (path == QLatin1String("/webhook") || path == QLatin1String("/patch")) {
@@ -150,9 +148,8 @@ HttpResponse WebhookServer::route(const HttpRequest &req, HttpConnection *conn, 
                                                       "POST /deliveries/{id}/replay",
                                                       "GET /metrics", "GET /events"}}});
     }
-    return HttpResponse::error(404, "not_found",
-                               QStringLiteral("no such endpoint %1; see GET / for the list")
-                                   .arg(path));
+    return HttpResponse::error(
+        404, "not_found", QStringLiteral("no such endpoint %1; see GET / for the list").arg(path));
 }
 
 HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn, bool *deferred)
@@ -160,9 +157,9 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
     const QByteArray type = req.header("Content-Type").toLower();
     if (!type.isEmpty() && !type.startsWith("application/json") && !type.contains("+json"))
         return rejectIntake(415, "unsupported_media_type",
-                                   QStringLiteral("the body must be JSON (Content-Type: "
-                                                  "application/json), not %1")
-                                       .arg(QString::fromLatin1(type)));
+                            QStringLiteral("the body must be JSON (Content-Type: "
+                                           "application/json), not %1")
+                                .arg(QString::fromLatin1(type)));
     int waitSeconds = 0;
     if (req.query.hasQueryItem("wait")) {
         bool ok = false;
@@ -172,9 +169,9 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
         waitSeconds = qMin(waitSeconds, m_engine->config().maxWaitS);
     }
     const Config &config = m_engine->config();
-    const Result<AuthIdentity> identity = RequestAuthenticator(config.secret, config.toleranceS)
-                                              .authenticate(req.headers, req.body,
-                                                            QDateTime::currentDateTimeUtc());
+    const Result<AuthIdentity> identity =
+        RequestAuthenticator(config.secret, config.toleranceS)
+            .authenticate(req.headers, req.body, QDateTime::currentDateTimeUtc());
     if (!identity.ok())
         return rejectIntake(401, identity.error().code, identity.error().message)
             .withHeader("WWW-Authenticate", "Bearer");
@@ -185,28 +182,49 @@ HttpResponse WebhookServer::intake(const HttpRequest &req, HttpConnection *conn,
     // A sender's delivery id seen before answers with the existing delivery (replay protection).
     in.dedupeKey = identity->deliveryKey;
     // A relay names its delivery; keeping the id links the relay's and the runner's records.
-    const QUuid relayId = QUuid::fromString(QString::fromLatin1(req.header("X-Ghost-Runner-Delivery")));
+    const QUuid relayId =
+        QUuid::fromString(QString::fromLatin1(req.header("X-Ghost-Runner-Delivery")));
     if (!relayId.isNull())
         in.deliveryId = relayId.toString(QUuid::WithoutBraces);
-    const Result<RecordResult> r = m_engine->intake(in);
-    if (!r.ok()) {
-        const int status = statusForError(r.error().code);
-        HttpResponse resp = HttpResponse::error(status, r.error().code, r.error().message);
-        if (status == 429 || status == 503)
-            resp.withHeader("Retry-After", "1");
-        m_engine->metrics().requestRejected(r.error().code);
-        m_engine->metrics().intakeAnswered(status, 0);
-        return resp;
-    }
+    const qint64 receivedAtMs = req.receivedAtMs;
+    QPointer<HttpConnection> target(conn);
+    const Status queued = m_engine->intakeGrouped(
+        in, [this, target, waitSeconds, receivedAtMs](const Result<RecordResult> &r) {
+            if (!target)
+                return; // the client left; the delivery is journaled all the same
+            std::optional<HttpResponse> answer = intakeAnswer(r, receivedAtMs, waitSeconds, target);
+            if (answer)
+                target->respond(*answer);
+        });
+    if (!queued.ok())
+        return intakeRefused(queued.error());
+    *deferred = true; // answered once the group commit is on disk
+    return HttpResponse();
+}
+
+HttpResponse WebhookServer::intakeRefused(const Error &error)
+{
+    const int status = statusForError(error.code);
+    HttpResponse resp = rejectIntake(status, error.code, error.message);
+    if (status == 429 || status == 503)
+        resp.withHeader("Retry-After", "1");
+    return resp;
+}
+
+std::optional<HttpResponse> WebhookServer::intakeAnswer(const Result<RecordResult> &r,
+                                                        qint64 receivedAtMs, int waitSeconds,
+                                                        HttpConnection *conn)
+{
+    if (!r.ok())
+        return intakeRefused(r.error());
     m_engine->metrics().intakeAnswered(r->duplicate ? 200 : 202,
-                                       double(QDateTime::currentMSecsSinceEpoch() - req.receivedAtMs));
+                                       double(QDateTime::currentMSecsSinceEpoch() - receivedAtMs));
     const Delivery &d = r->delivery;
     if (waitSeconds > 0) {
         if (d.isFinal())
             return finalAnswer(d.id);
-        *deferred = true;
         waitForOutcome(d.id, waitSeconds, conn);
-        return HttpResponse();
+        return std::nullopt;
     }
     QJsonObject body{{"delivery", d.id},
                      {"id", d.patchId},
@@ -234,11 +252,10 @@ void WebhookServer::waitForOutcome(const QString &id, int waitSeconds, HttpConne
         }
         guard->deleteLater();
     };
-    connect(m_engine, &Engine::deliveryFinished, guard,
-            [answer, id](const QString &finishedId) {
-                if (finishedId == id)
-                    answer(true);
-            });
+    connect(m_engine, &Engine::deliveryFinished, guard, [answer, id](const QString &finishedId) {
+        if (finishedId == id)
+            answer(true);
+    });
     QTimer::singleShot(waitSeconds * 1000, guard, [answer] { answer(false); });
 }
 
@@ -316,19 +333,21 @@ HttpResponse WebhookServer::replay(const QString &id, const HttpRequest &req, Ht
             return HttpResponse::error(401, who.error().code, who.error().message)
                 .withHeader("WWW-Authenticate", "Bearer");
     } else if (!req.peerIsLoopback()) {
-        return HttpResponse::error(403, "forbidden", "without a secret, replay is only allowed "
-                                                     "from loopback");
+        return HttpResponse::error(403, "forbidden",
+                                   "without a secret, replay is only allowed "
+                                   "from loopback");
     }
     const Result<RecordResult> r = m_engine->replay(id);
     if (!r.ok())
         return HttpResponse::error(statusForError(r.error().code), r.error().code,
                                    r.error().message);
     const Delivery &d = r->delivery;
-    return HttpResponse::json(202, QJsonObject{{"delivery", d.id},
-                                               {"id", d.patchId},
-                                               {"status", "queued"},
-                                               {"replay_of", id},
-                                               {"links", QJsonObject{{"self", "/deliveries/" + d.id}}}});
+    return HttpResponse::json(202,
+                              QJsonObject{{"delivery", d.id},
+                                          {"id", d.patchId},
+                                          {"status", "queued"},
+                                          {"replay_of", id},
+                                          {"links", QJsonObject{{"self", "/deliveries/" + d.id}}}});
 }
 
 HttpResponse WebhookServer::rejectIntake(int status, const QString &code, const QString &message)

@@ -3,10 +3,12 @@
 // /deliveries, replay, /metrics, /events. It translates engine results into status codes and
 // the one JSON error shape; it holds no state of its own beyond waiting and streaming clients.
 
+#include "deliveryjournal.h"
 #include "httpconnection.h"
 
 #include <QObject>
 #include <QPointer>
+#include <optional>
 
 class Engine;
 
@@ -29,6 +31,13 @@ private:
     // Answers when the delivery finishes, or with its current state after waitSeconds.
     void waitForOutcome(const QString &id, int waitSeconds, HttpConnection *connection);
     HttpResponse finalAnswer(const QString &id) const;
+    // The answer to an intake once journaled (or refused by the journal); none while it waits
+    // for the outcome (?wait), which answers later.
+    std::optional<HttpResponse> intakeAnswer(const Result<RecordResult> &recorded,
+                                             qint64 receivedAtMs, int waitSeconds,
+                                             HttpConnection *connection);
+    // An engine refusal (bad envelope, queue full, journal error) as an HTTP answer, counted.
+    HttpResponse intakeRefused(const Error &error);
     // An intake refused before journaling: counted by reason for /metrics.
     HttpResponse rejectIntake(int status, const QString &code, const QString &message);
 

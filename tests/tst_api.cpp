@@ -13,6 +13,9 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
+#include <memory>
+#include <vector>
 
 namespace {
 // Anonymous resident memory (heap and stacks): file-backed pages such as shared libraries and
@@ -30,8 +33,8 @@ qint64 rssKb(qint64 pid)
 QByteArray patch(const QString &id, const QString &file = "a.txt", const QString &text = "x")
 {
     return QJsonDocument(QJsonObject{{"id", id},
-                                     {"mutations", QJsonArray{QJsonObject{{"path", file},
-                                                                          {"contents", text}}}}})
+                                     {"mutations",
+                                      QJsonArray{QJsonObject{{"path", file}, {"contents", text}}}}})
         .toJson(QJsonDocument::Compact);
 }
 } // namespace
@@ -60,10 +63,11 @@ private slots:
             QTcpSocket s;
             s.connectToHost(QHostAddress::LocalHost, m_daemon.port());
             QVERIFY(s.waitForConnected(5000));
-            s.write(chunked ? QByteArray("POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\n"
-                                         "Transfer-Encoding: chunked\r\n\r\n")
-                            : QByteArray("POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\n"
-                                         "Content-Length: 104857600\r\n\r\n"));
+            s.write(chunked
+                        ? QByteArray("POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\n"
+                                     "Transfer-Encoding: chunked\r\n\r\n")
+                        : QByteArray("POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\n"
+                                     "Content-Length: 104857600\r\n\r\n"));
             const QByteArray chunk(1 << 20, 'a');
             const QByteArray framed = chunked ? "100000\r\n" + chunk + "\r\n" : chunk;
             QByteArray answer;
@@ -85,7 +89,8 @@ private slots:
     {
         QVERIFY(httpPostJson(url("/webhook?wait=5"), patch("metrics-1")).status == 200);
         const QString promtool = QStandardPaths::findExecutable("promtool");
-        QVERIFY2(!promtool.isEmpty(), "promtool is missing: ./dev test installs Debian's prometheus");
+        QVERIFY2(!promtool.isEmpty(),
+                 "promtool is missing: ./dev test installs Debian's prometheus");
         const HttpReply m = httpGet(url("/metrics"));
         QCOMPARE(m.status, 200);
         QVERIFY(m.header("Content-Type").startsWith("text/plain; version=0.0.4"));
@@ -96,7 +101,8 @@ private slots:
         p.write(m.body);
         p.closeWriteChannel();
         QVERIFY(p.waitForFinished(30000));
-        QVERIFY2(p.exitCode() == 0, (p.readAllStandardOutput() + p.readAllStandardError()).constData());
+        QVERIFY2(p.exitCode() == 0,
+                 (p.readAllStandardOutput() + p.readAllStandardError()).constData());
     }
 
     void eventsStreamToCurlAndResume()
@@ -124,7 +130,8 @@ private slots:
         const qsizetype idAt = seen.indexOf("id: ");
         const QByteArray firstId = seen.mid(idAt + 4, seen.indexOf('\n', idAt) - idAt - 4);
         QProcess again;
-        again.start(curl, {"-sN", "-H", "Last-Event-ID: " + QString::fromLatin1(firstId), url("/events")});
+        again.start(
+            curl, {"-sN", "-H", "Last-Event-ID: " + QString::fromLatin1(firstId), url("/events")});
         QByteArray resumed;
         QTRY_VERIFY((resumed += again.readAllStandardOutput()).contains("\"status\":\"applied\""));
         again.kill();
@@ -135,15 +142,19 @@ private slots:
     void deliveriesFilterAndPage()
     {
         for (int i = 0; i < 5; ++i)
-            QCOMPARE(httpPostJson(url("/webhook?wait=5"), patch(QString("page-%1").arg(i))).status, 200);
-        const QByteArray failing = QJsonDocument(QJsonObject{{"id", "page-fail"},
-                                                             {"target_file", "a.txt"},
-                                                             {"patch", QJsonObject{{"pattern", "zzz"}, {"replacement", "y"}}}})
-                                       .toJson(QJsonDocument::Compact);
+            QCOMPARE(httpPostJson(url("/webhook?wait=5"), patch(QString("page-%1").arg(i))).status,
+                     200);
+        const QByteArray failing =
+            QJsonDocument(
+                QJsonObject{{"id", "page-fail"},
+                            {"target_file", "a.txt"},
+                            {"patch", QJsonObject{{"pattern", "zzz"}, {"replacement", "y"}}}})
+                .toJson(QJsonDocument::Compact);
         QCOMPARE(httpPostJson(url("/webhook?wait=5"), failing).status, 422);
         const HttpReply failed = httpGet(url("/deliveries?status=failed"));
         QCOMPARE(failed.json["deliveries"].toArray().size(), 1);
-        QCOMPARE(failed.json["deliveries"].toArray()[0].toObject()["id"].toString(), QString("page-fail"));
+        QCOMPARE(failed.json["deliveries"].toArray()[0].toObject()["id"].toString(),
+                 QString("page-fail"));
         QCOMPARE(httpGet(url("/deliveries?id=page-3")).json["deliveries"].toArray().size(), 1);
         // Paging: 2 at a time, newest first, following "next" to the end.
         QStringList ids;
@@ -166,7 +177,8 @@ private slots:
 
     void replayMakesALinkedDelivery()
     {
-        const HttpReply first = httpPostJson(url("/webhook?wait=5"), patch("replay-me", "r.txt", "once"));
+        const HttpReply first =
+            httpPostJson(url("/webhook?wait=5"), patch("replay-me", "r.txt", "once"));
         QCOMPARE(first.status, 200);
         const QString old = first.json["delivery"].toString();
         QFile::remove(m_dir.path() + "/ws/r.txt");
@@ -175,11 +187,54 @@ private slots:
         QCOMPARE(r.json["replay_of"].toString(), old);
         const QString fresh = r.json["delivery"].toString();
         QVERIFY(fresh != old);
-        QTRY_COMPARE(httpGet(url("/deliveries/" + fresh)).json["status"].toString(), QString("applied"));
+        QTRY_COMPARE(httpGet(url("/deliveries/" + fresh)).json["status"].toString(),
+                     QString("applied"));
         QCOMPARE(httpGet(url("/deliveries/" + fresh)).json["replay_of"].toString(), old);
         QCOMPARE(TestSupport::readFile(m_dir.path() + "/ws/r.txt"), QByteArray("once"));
         // A delivery still in progress cannot be replayed; an unknown one is 404.
         QCOMPARE(httpRequest("POST", url("/deliveries/unknown/replay")).status, 404);
+    }
+
+    void requestsArrivingTogetherShareOneCommit()
+    {
+        // Freeze the daemon, let 20 requests arrive on 20 connections, thaw it: they are read
+        // in the same turn of its event loop and journaled by far fewer transactions than 20,
+        // each still answered 202 only after its commit.
+        const auto metric = [&](const QByteArray &name) {
+            for (const QByteArray &line : httpGet(url("/metrics")).body.split('\n'))
+                if (line.startsWith(name + ' '))
+                    return line.mid(name.size() + 1).toLongLong();
+            return -1LL;
+        };
+        const qint64 commitsBefore = metric("ghost_runner_intake_commits_total");
+        const qint64 requestsBefore = metric("ghost_runner_intake_committed_requests_total");
+        std::vector<std::unique_ptr<QTcpSocket>> sockets;
+        for (int i = 0; i < 20; ++i) {
+            sockets.push_back(std::make_unique<QTcpSocket>());
+            sockets.back()->connectToHost(QHostAddress::LocalHost, m_daemon.port());
+            QVERIFY(sockets.back()->waitForConnected(5000));
+        }
+        QCOMPARE(::kill(pid_t(m_daemon.pid()), SIGSTOP), 0);
+        for (int i = 0; i < 20; ++i) {
+            const QByteArray body = patch(QStringLiteral("group-%1").arg(i));
+            sockets[i]->write("POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " +
+                              QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            QVERIFY(sockets[i]->waitForBytesWritten(5000));
+        }
+        QCOMPARE(::kill(pid_t(m_daemon.pid()), SIGCONT), 0);
+        for (auto &s : sockets) {
+            QByteArray answer;
+            while (!answer.contains("\r\n\r\n") && s->waitForReadyRead(10000))
+                answer += s->readAll();
+            QVERIFY2(answer.startsWith("HTTP/1.1 202"), answer.constData());
+        }
+        const qint64 commits = metric("ghost_runner_intake_commits_total") - commitsBefore;
+        const qint64 requests =
+            metric("ghost_runner_intake_committed_requests_total") - requestsBefore;
+        qInfo("20 requests journaled by %lld commits", commits);
+        QCOMPARE(requests, 20);
+        QVERIFY2(commits < 10, qPrintable(QString::number(commits)));
     }
 
     void waitTimesOutWithTheCurrentState()

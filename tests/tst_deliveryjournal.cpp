@@ -170,6 +170,37 @@ private slots:
                                                  << "p2" << QByteArray("h2") << ""
                                                  << "new";
     }
+    void recordBatchIsOneTransactionInOrder()
+    {
+        // A group commit: new deliveries, a repeat and a conflict within the same batch, and a
+        // repeat of a delivery journaled before it.
+        const RecordResult before = recordOk(request("old"));
+        const QList<Result<RecordResult>> r =
+            m_journal->recordBatch({request("a"), request("b"), request("a"),
+                                    request("b", "other-hash"), request("old"), request("c")});
+        QCOMPARE(r.size(), 6);
+        QVERIFY(r[0].ok() && !r[0]->duplicate);
+        QVERIFY(r[1].ok() && !r[1]->duplicate);
+        QVERIFY(r[2].ok() && r[2]->duplicate);
+        QCOMPARE(r[2]->delivery.id, r[0]->delivery.id);
+        QVERIFY(!r[3].ok());
+        QCOMPARE(r[3].error().code, QString("conflict"));
+        QVERIFY(r[4].ok() && r[4]->duplicate);
+        QCOMPARE(r[4]->delivery.id, before.delivery.id);
+        QVERIFY(r[5].ok() && !r[5]->duplicate);
+        // Receipt order survives: pending lists old, a, b, c.
+        QStringList order;
+        for (const Delivery &d : m_journal->pending().value())
+            order << d.patchId;
+        QCOMPARE(order, (QStringList{"old", "a", "b", "c"}));
+        QVERIFY(m_journal->lastError().isEmpty());
+        // And all of it is durable: a fresh connection sees it.
+        const QString p = m_journal->path();
+        m_journal.reset(new DeliveryJournal);
+        QVERIFY(m_journal->open(p).ok());
+        QCOMPARE(m_journal->pendingCount(), 4);
+    }
+
     void dedupe()
     {
         QFETCH(QString, firstId);

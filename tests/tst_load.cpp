@@ -8,7 +8,6 @@
 
 #include <QDir>
 #include <QEventLoop>
-#include <QTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -16,6 +15,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 namespace {
 qint64 anonKb(qint64 pid)
@@ -53,9 +53,9 @@ private slots:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("ACK_IDS", dir.path() + "/acked.txt");
         load.setProcessEnvironment(env);
-        load.start(wrk, {"-t2", "-c64", QStringLiteral("-d%1s").arg(seconds), "--timeout", "10s",
-                         "-s", QStringLiteral(GR_TEST_DATA "/load/count.lua"),
-                         d.baseUrl() + "/webhook"});
+        load.start(wrk,
+                   {"-t2", "-c64", QStringLiteral("-d%1s").arg(seconds), "--timeout", "10s", "-s",
+                    QStringLiteral(GR_TEST_DATA "/load/count.lua"), d.baseUrl() + "/webhook"});
         QVERIFY(load.waitForStarted());
         // Sample the daemon's heap every second while wrk runs, in an event loop so that the
         // daemon's log output keeps flowing into DaemonProcess (a full pipe would stall it).
@@ -75,7 +75,8 @@ private slots:
         QVERIFY2(at >= 0, out.constData());
         const QJsonObject count =
             QJsonDocument::fromJson(out.mid(at + 6, out.indexOf('\n', at) - at - 6)).object();
-        qInfo("wrk: %s", qPrintable(QString::fromUtf8(QJsonDocument(count).toJson(QJsonDocument::Compact))));
+        qInfo("wrk: %s",
+              qPrintable(QString::fromUtf8(QJsonDocument(count).toJson(QJsonDocument::Compact))));
 
         // Only 202 (journaled) and 429 (queue full, deliberate); no socket errors.
         const QJsonObject statuses = count["statuses"].toObject();
@@ -86,8 +87,10 @@ private slots:
                                     .arg(it.key())));
         const QJsonObject errors = count["errors"].toObject();
         for (auto it = errors.begin(); it != errors.end(); ++it)
-            QVERIFY2(it.value().toInt() == 0,
-                     qPrintable(QStringLiteral("wrk %1 errors: %2").arg(it.key()).arg(it.value().toInt())));
+            QVERIFY2(
+                it.value().toInt() == 0,
+                qPrintable(
+                    QStringLiteral("wrk %1 errors: %2").arg(it.key()).arg(it.value().toInt())));
         const int acknowledged = statuses["202"].toInt();
         QVERIFY2(acknowledged > 100, "the daemon acknowledged almost nothing");
 
@@ -122,7 +125,8 @@ private slots:
         int lost = 0;
         for (const QByteArray &id : acked)
             lost += (!id.isEmpty() && !confirmed.contains(id)) ? 1 : 0;
-        qInfo("%d acknowledged, %lld confirmed, %d lost", acknowledged, qsizetype(confirmed.size()), lost);
+        qInfo("%d acknowledged, %lld confirmed, %d lost", acknowledged, qsizetype(confirmed.size()),
+              lost);
         QCOMPARE(lost, 0);
         QCOMPARE(d.terminate(), 0);
     }
