@@ -7,6 +7,19 @@
 #include <QStringList>
 
 namespace TestSupport {
+// Built with AddressSanitizer: its allocator keeps freed memory in quarantine and maps shadow
+// memory, so resident-memory bounds measure ASan, not us. Those checks run in the native build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
 // Writes files (relative path -> contents) under dir, creating parent directories.
 void writeTree(const QString &dir, const QMap<QString, QByteArray> &files);
 // Reads every regular file under dir (relative path -> contents); symlinks reported as "->target".

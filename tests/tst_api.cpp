@@ -82,7 +82,11 @@ private slots:
         }
         const qint64 after = rssKb(m_daemon.pid());
         qInfo("daemon RSS %lld kB before, %lld kB after two 100 MB bodies", before, after);
-        QVERIFY2(after - before < 20 * 1024, qPrintable(QString::number(after - before)));
+        if (TestSupport::kAddressSanitizer)
+            qInfo("memory bound not checked under AddressSanitizer (its quarantine keeps freed "
+                  "memory); the native build checks it");
+        else
+            QVERIFY2(after - before < 20 * 1024, qPrintable(QString::number(after - before)));
     }
 
     void metricsPassPromtool()

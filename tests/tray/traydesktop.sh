@@ -16,13 +16,17 @@ for tool in Xvfb xdpyinfo xwininfo trayer dunst dunstctl dbus-run-session dbus-s
 done
 [ -n "$SHOTS" ] && { command -v import >/dev/null && command -v xdotool >/dev/null || fail "import/xdotool missing"; }
 
+# Under AddressSanitizer: libxcb calls strndup() on buffers that are not NUL-terminated, which is
+# legal and only trips strict_string_checks; the later option wins.
+[ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:strict_string_checks=0"
+
 rm -rf "$WORK" && mkdir -p "$WORK/ws" "$WORK/state" "$WORK/runtime" "$WORK/home"
 chmod 700 "$WORK/runtime"
 printf 'Hello from the old pipeline.\n' >"$WORK/ws/hello.txt"
 export TRAY WORK SHOTS
 exec dbus-run-session -- bash -c '
 set -uo pipefail
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; [ -s "$WORK/tray.err" ] && { echo "--- tray stderr:" >&2; tail -n 40 "$WORK/tray.err" >&2; }; exit 1; }
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
