@@ -35,6 +35,26 @@ const EnvKey kEnv[] = {
     {"GHOST_RUNNER_LOG_FORMAT", "log.format"},
 };
 
+// "line N ("…") is neither …" for the first line QSettings cannot read, or empty.
+QString malformedLine(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return QString();
+    int number = 0;
+    while (!f.atEnd()) {
+        ++number;
+        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        if (line.isEmpty() || line.startsWith(';') || line.startsWith('#'))
+            continue;
+        if (line.startsWith('[') ? !line.contains(']') : !line.contains('='))
+            return QStringLiteral("line %1 (\"%2\") is neither [section] nor key = value")
+                .arg(number)
+                .arg(line.left(60));
+    }
+    return QString();
+}
+
 } // namespace
 
 QStringList Config::knownKeys()
@@ -214,15 +234,23 @@ Status Config::loadFile(const QString &path)
                                                .arg(path, probe.errorString()));
     probe.close();
     QSettings s(path, QSettings::IniFormat);
-    if (s.status() == QSettings::FormatError)
-        return makeError("config_invalid",
-                         QStringLiteral("%1: not a valid INI file (see docs/configuration.md)")
-                             .arg(path));
+    // QSettings parses a section when its keys are first read: only then is a malformed line
+    // (no "=", an unclosed "[") a FormatError; checked before, such a line was silently ignored.
+    // QSettings also counts "#" comment lines as errors; they are accepted here.
+    const QStringList keys = s.allKeys();
+    if (s.status() == QSettings::FormatError) {
+        if (const QString line = malformedLine(path); !line.isEmpty())
+            return makeError("config_invalid", QStringLiteral("%1: not a valid INI file: %2 (see "
+                                                              "docs/configuration.md)")
+                                                   .arg(path, line));
+    }
     configFile = QFileInfo(path).absoluteFilePath();
     const QString dir = QFileInfo(path).absolutePath();
     const QStringList known = knownKeys();
-    for (const QString &rawKey : s.allKeys()) {
+    for (const QString &rawKey : keys) {
         const QString key = rawKey.contains('/') ? QString(rawKey).replace('/', '.') : rawKey;
+        if (key.section('.', -1).startsWith('#'))
+            continue; // a commented-out "# key = value"
         if (!known.contains(key)) {
             warnings.append(QStringLiteral("%1: unknown key \"%2\" ignored").arg(path, key));
             continue;

@@ -66,6 +66,23 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, Htt
 
 HttpConnection::~HttpConnection() = default;
 
+void HttpConnection::setLimits(const HttpLimits &limits)
+{
+    m_pendingLimits = limits;
+    if (m_state == State::ReadingHead && m_in.isEmpty() && !m_requestTimer.isActive())
+        applyPendingLimits(); // idle between requests
+}
+
+void HttpConnection::applyPendingLimits()
+{
+    if (!m_pendingLimits)
+        return;
+    m_limits = *m_pendingLimits;
+    m_pendingLimits.reset();
+    if (m_idleTimer.isActive())
+        m_idleTimer.start(m_limits.idleTimeoutMs);
+}
+
 QHostAddress HttpConnection::peer() const { return m_socket->peerAddress(); }
 
 void HttpConnection::onReadyRead()
@@ -94,6 +111,7 @@ void HttpConnection::process()
             if (m_in.isEmpty())
                 break;
             if (!m_requestTimer.isActive()) {
+                applyPendingLimits();
                 m_requestTimer.start(m_limits.requestTimeoutMs);
                 m_idleTimer.stop();
                 m_request = HttpRequest();
@@ -352,6 +370,7 @@ void HttpConnection::respond(const HttpResponse &response)
     m_state = State::ReadingHead;
     m_request = HttpRequest();
     m_in += m_socket->readAll();
+    applyPendingLimits();
     if (m_in.isEmpty())
         m_idleTimer.start(m_limits.idleTimeoutMs);
     // Continue with pipelined requests after the current call stack unwinds.

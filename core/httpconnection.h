@@ -11,6 +11,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+#include <optional>
 
 class QTcpSocket;
 class HttpHandler;
@@ -39,6 +40,8 @@ public:
     void beginStream(int status, const HeaderList &headers);
     void write(const QByteArray &data);
     bool isStreaming() const { return m_state == State::Streaming; }
+    // New limits (a reload), used from the next request on: the one being read keeps its own.
+    void setLimits(const HttpLimits &limits);
     QHostAddress peer() const;
 
 signals:
@@ -58,9 +61,11 @@ private:
     void fail(int status, const QString &code, const QString &message, const QString &reason);
     void sendRaw(const QByteArray &data);
     void closeAfterWrite();
+    void applyPendingLimits();
 
     QTcpSocket *m_socket;
     HttpLimits m_limits;
+    std::optional<HttpLimits> m_pendingLimits;
     HttpHandler *m_handler;
     State m_state = State::ReadingHead;
     QByteArray m_in;

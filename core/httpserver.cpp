@@ -21,6 +21,13 @@ Status HttpServer::start(const QHostAddress &address, quint16 port)
     return {};
 }
 
+void HttpServer::setLimits(const HttpLimits &limits)
+{
+    m_limits = limits;
+    for (HttpConnection *c : findChildren<HttpConnection *>(Qt::FindDirectChildrenOnly))
+        c->setLimits(limits);
+}
+
 QString HttpServer::listeningAddress() const
 {
     if (!isListening())

@@ -15,7 +15,8 @@ class HttpServer final : public QTcpServer
 public:
     HttpServer(HttpHandler *handler, QObject *parent = nullptr);
 
-    void setLimits(const HttpLimits &limits) { m_limits = limits; }
+    // For new connections, and for open ones from their next request (a reload).
+    void setLimits(const HttpLimits &limits);
     const HttpLimits &limits() const { return m_limits; }
     Status start(const QHostAddress &address, quint16 port);
     QString listeningAddress() const; // "127.0.0.1:5555"

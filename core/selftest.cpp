@@ -52,7 +52,7 @@ void SelfTest::start(int timeoutMs)
     });
     m_deadline.start(timeoutMs + 2000);
     QNetworkReply *reply = m_nam.post(req, body);
-    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+    connect(reply, &QNetworkReply::finished, this, [this, reply, timeoutMs] {
         reply->deleteLater();
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
@@ -64,6 +64,19 @@ void SelfTest::start(int timeoutMs)
             return done(false, QStringLiteral("the daemon refused our signature (401 %1); use "
                                               "the same secret as the daemon")
                                    .arg(json["error"].toObject()["code"].toString()));
+        if (status == 202) {
+            // Journaled but not finished within the wait: the chain accepts and does not execute.
+            const QJsonArray timeline = json.value("timeline").toArray();
+            const QString last =
+                timeline.isEmpty()
+                    ? QString()
+                    : timeline.last().toObject()["detail"].toObject()["error"].toString();
+            return done(false, QStringLiteral("the daemon journaled canary %1, but it is still %2 "
+                                              "after %3 s: accepted, not executed%4")
+                                   .arg(m_delivery, json.value("status").toString("?"))
+                                   .arg(qMax(1, timeoutMs / 1000))
+                                   .arg(last.isEmpty() ? QString() : " (" + last + ")"));
+        }
         if (status != 200 || json.value("status").toString() != QLatin1String("applied"))
             return done(false,
                         QStringLiteral("the canary did not go through: HTTP %1, status %2%3")

@@ -194,12 +194,13 @@ int DoctorCommand::run(const QStringList &args)
         const QString ws = executor.value("workspace").toString();
         const bool daemonWritable = executor.value("writable").toBool();
         Status localCheck = QFileInfo(ws).isDir() ? Workspace(ws).checkWritable() : Status();
+        // The reason already names the workspace ("workspace W is not writable: why").
         if (!daemonWritable || !localCheck.ok())
             report.add("workspace", "FAIL",
-                       QStringLiteral("%1 is not writable: %2")
-                           .arg(ws, executor.value("message").toString(
-                                        localCheck.ok() ? QStringLiteral("the daemon cannot write it")
-                                                        : localCheck.error().message)),
+                       !localCheck.ok()
+                           ? localCheck.error().message
+                           : executor.value("message").toString(
+                                 QStringLiteral("%1 is not writable by the daemon").arg(ws)),
                        QStringLiteral("make it writable by the daemon's user (check mounts, "
                                       "permissions and the unit's ReadWritePaths)"));
         else
@@ -271,6 +272,9 @@ int DoctorCommand::run(const QStringList &args)
     // 6. The canary, through the whole chain, confirmed in the log.
     if (!health.ok()) {
         report.add("canary", "SKIP", "the daemon does not answer");
+    } else if (h.isEmpty()) {
+        report.add("canary", "SKIP",
+                   QStringLiteral("no Ghost Runner answers at %1").arg(base.toString()));
     } else {
         const QString logPath = stateDir.isEmpty() ? QString()
                                                    : stateDir + "/logs/delivery-confirmation.log";
@@ -284,13 +288,19 @@ int DoctorCommand::run(const QStringList &args)
         });
         test.start(timeoutMs);
         QCoreApplication::exec();
-        report.add("canary", ok ? "PASS" : "FAIL", message,
-                   ok ? QString()
-                      : message.contains("signature")
-                            ? QStringLiteral("the secret given to doctor (--secret-file) differs "
-                                             "from the daemon's; use the same file")
-                            : QStringLiteral("read the daemon's log (journalctl or its stderr) "
-                                             "and GET /deliveries?status=failed"));
+        QString fix;
+        if (!ok && message.contains("not executed"))
+            fix = QStringLiteral("the chain journals deliveries but does not execute them: fix "
+                                 "the failed checks above (runner, executor), then see "
+                                 "GET /deliveries/%1")
+                      .arg(test.deliveryId());
+        else if (!ok && message.contains("signature"))
+            fix = QStringLiteral("the secret given to doctor (--secret-file) differs from the "
+                                 "daemon's; use the same file");
+        else if (!ok)
+            fix = QStringLiteral("read the daemon's log (journalctl or its stderr) and "
+                                 "GET /deliveries?status=failed");
+        report.add("canary", ok ? "PASS" : "FAIL", message, fix);
     }
     report.finish();
     return report.failed() ? Cli::Failed : Cli::Ok;

@@ -46,7 +46,7 @@ install(FILES ${_gen}/io.github.ghostrunner.GhostRunner.metainfo.xml DESTINATION
 install(FILES ${PROJECT_SOURCE_DIR}/resources/ghost-runner.ini.example
         DESTINATION share/doc/ghost-runner/examples)
 install(FILES ${GR_PACKAGING_DIR}/linux/debian/copyright DESTINATION share/doc/ghost-runner)
-foreach(_doc README.md docs/operations.md)
+foreach(_doc README.md docs/operations.md docs/configuration.md)
     if(EXISTS ${PROJECT_SOURCE_DIR}/${_doc})
         install(FILES ${PROJECT_SOURCE_DIR}/${_doc} DESTINATION share/doc/ghost-runner)
     endif()
