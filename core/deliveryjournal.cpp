@@ -283,62 +283,54 @@ Status DeliveryJournal::addEvent(const QString &id, const QString &state, const 
     return {};
 }
 
-Status DeliveryJournal::setStatus(const QString &id, const QString &status, const QString &event,
-                                  const QJsonObject &detail)
+Status DeliveryJournal::updateWithEvent(const QString &id, const QString &sql,
+                                        const QVariantList &values, const QString &failure,
+                                        const QString &event, const QJsonObject &detail)
 {
+    // One transaction: the row's new state and its timeline event land together or not at all.
     QSqlDatabase d = db();
     d.transaction();
     QSqlQuery q(d);
-    q.prepare(QStringLiteral("UPDATE deliveries SET status = ? WHERE id = ?"));
-    q.addBindValue(status);
+    q.prepare(sql);
+    for (const QVariant &v : values)
+        q.addBindValue(v);
     q.addBindValue(id);
     if (!q.exec()) {
         d.rollback();
-        return fail("cannot update the delivery", q.lastError().text());
+        return fail(failure, q.lastError().text());
     }
     if (q.numRowsAffected() == 0) {
         d.rollback();
         return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
     }
-    if (Status s = addEvent(id, event.isEmpty() ? status : event, detail); !s.ok()) {
+    if (Status s = addEvent(id, event, detail); !s.ok()) {
         d.rollback();
         return s;
     }
     if (!d.commit())
-        return fail("cannot commit to the journal", d.lastError().text());
+        return fail(QStringLiteral("cannot commit to the journal"), d.lastError().text());
     return {};
+}
+
+Status DeliveryJournal::setStatus(const QString &id, const QString &status, const QString &event,
+                                  const QJsonObject &detail)
+{
+    return updateWithEvent(id, QStringLiteral("UPDATE deliveries SET status = ? WHERE id = ?"),
+                           {status}, QStringLiteral("cannot update the delivery"),
+                           event.isEmpty() ? status : event, detail);
 }
 
 Status DeliveryJournal::finish(const QString &id, const Outcome &outcome)
 {
-    QSqlDatabase d = db();
-    d.transaction();
-    QSqlQuery q(d);
-    const qint64 now = nowMs();
-    q.prepare(QStringLiteral(
-        "UPDATE deliveries SET status = ?, finished_at = ?, outcome = ? WHERE id = ?"));
-    q.addBindValue(outcome.status);
-    q.addBindValue(now);
-    q.addBindValue(jsonText(outcome.toJson()));
-    q.addBindValue(id);
-    if (!q.exec()) {
-        d.rollback();
-        return fail("cannot record the outcome", q.lastError().text());
-    }
-    if (q.numRowsAffected() == 0) {
-        d.rollback();
-        return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
-    }
     QJsonObject detail;
     if (!outcome.error.isNull())
         detail.insert("error", outcome.error.toJson());
-    if (Status s = addEvent(id, outcome.status, detail); !s.ok()) {
-        d.rollback();
-        return s;
-    }
-    if (!d.commit())
-        return fail("cannot commit the outcome", d.lastError().text());
-    return {};
+    return updateWithEvent(
+        id,
+        QStringLiteral(
+            "UPDATE deliveries SET status = ?, finished_at = ?, outcome = ? WHERE id = ?"),
+        {outcome.status, nowMs(), jsonText(outcome.toJson())},
+        QStringLiteral("cannot record the outcome"), outcome.status, detail);
 }
 
 Status DeliveryJournal::scheduleAttempt(const QString &id, int attempts, qint64 nextAttemptAtMs)

@@ -10,6 +10,7 @@
 #include <QHash>
 #include <QSqlDatabase>
 #include <QString>
+#include <QVariant>
 
 struct RecordRequest
 {
@@ -79,6 +80,9 @@ public:
 private:
     Status fail(const QString &what, const QString &sqlError);
     Result<RecordResult> recordOne(QSqlDatabase &d, const RecordRequest &request);
+    // Runs `sql` (values, then the id, bound in order) and adds a timeline event, atomically.
+    Status updateWithEvent(const QString &id, const QString &sql, const QVariantList &values,
+                           const QString &failure, const QString &event, const QJsonObject &detail);
     QSqlDatabase db() const;
 
     QString m_connection;

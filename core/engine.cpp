@@ -34,6 +34,20 @@ Forwarder::Settings Engine::forwarderSettings(const Config &c)
     return s;
 }
 
+namespace {
+HttpLimits httpLimits(const Config &c)
+{
+    HttpLimits limits;
+    limits.maxBodyBytes = c.maxBodyBytes;
+    limits.maxHeaderBytes = c.maxHeaderBytes;
+    limits.maxHeaderCount = c.maxHeaderCount;
+    limits.idleTimeoutMs = c.idleTimeoutS * 1000;
+    limits.requestTimeoutMs = c.requestTimeoutS * 1000;
+    limits.maxConnections = c.maxConnections;
+    return limits;
+}
+} // namespace
+
 Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::move(config))
 {
     m_uptime.start();
@@ -109,14 +123,7 @@ Status Engine::start()
 
     m_api = new WebhookServer(this, this);
     m_http = new HttpServer(m_api, this);
-    HttpLimits limits;
-    limits.maxBodyBytes = m_config.maxBodyBytes;
-    limits.maxHeaderBytes = m_config.maxHeaderBytes;
-    limits.maxHeaderCount = m_config.maxHeaderCount;
-    limits.idleTimeoutMs = m_config.idleTimeoutS * 1000;
-    limits.requestTimeoutMs = m_config.requestTimeoutS * 1000;
-    limits.maxConnections = m_config.maxConnections;
-    m_http->setLimits(limits);
+    m_http->setLimits(httpLimits(m_config));
     if (Status s = m_http->start(QHostAddress(m_config.bind), quint16(m_config.effectivePort()));
         !s.ok())
         return s;
@@ -437,14 +444,7 @@ Status Engine::reload(const Config &next)
         m_http->stopAccepting();
         m_http = fresh;
     }
-    HttpLimits limits;
-    limits.maxBodyBytes = next.maxBodyBytes;
-    limits.maxHeaderBytes = next.maxHeaderBytes;
-    limits.maxHeaderCount = next.maxHeaderCount;
-    limits.idleTimeoutMs = next.idleTimeoutS * 1000;
-    limits.requestTimeoutMs = next.requestTimeoutS * 1000;
-    limits.maxConnections = next.maxConnections;
-    m_http->setLimits(limits);
+    m_http->setLimits(httpLimits(next));
     if (executorChanged) {
         if (Status s = buildApplyWorker(next); !s.ok())
             return s;
