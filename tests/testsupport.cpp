@@ -131,4 +131,19 @@ bool writeFile(const QString &path, const QByteArray &contents)
            f.write(contents) == contents.size();
 }
 
+QMap<QString, QByteArray> applyChangeSet(const QMap<QString, QByteArray> &before,
+                                         const ChangeSet &changes)
+{
+    QMap<QString, QByteArray> files = before;
+    for (const FileChange &c : changes.changes) {
+        if (c.action == FileChange::Action::Deleted)
+            files.remove(c.path);
+        else if (c.action == FileChange::Action::Renamed)
+            files.remove(c.oldPath);
+        if (c.action != FileChange::Action::Deleted)
+            files.insert(c.path, c.contents);
+    }
+    return files;
+}
+
 } // namespace TestSupport

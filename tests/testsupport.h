@@ -1,6 +1,8 @@
 #pragma once
 // Shared test fixtures: temporary trees, the real ghost-runner process, blocking HTTP calls.
 
+#include "changeset.h"
+
 #include <QByteArray>
 #include <QMap>
 #include <QString>
@@ -25,6 +27,9 @@ void writeTree(const QString &dir, const QMap<QString, QByteArray> &files);
 // Reads every regular file under dir (relative path -> contents); symlinks reported as "->target".
 QMap<QString, QByteArray> readTree(const QString &dir);
 QByteArray readFile(const QString &path);
+// The tree (relative path -> contents) after a change set, as Workspace::commit would leave it.
+QMap<QString, QByteArray> applyChangeSet(const QMap<QString, QByteArray> &before,
+                                         const ChangeSet &changes);
 // Everything under dir, seen through lstat (symlinks not followed, special files never opened):
 // "d/" -> "<dir>", a file -> "<mode as 4 octal digits>:" + contents, a symlink -> "->target",
 // anything else (FIFO, socket, device) -> "<special>".

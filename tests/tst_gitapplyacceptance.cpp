@@ -1,6 +1,7 @@
 // git's own `git apply` test data (tests/data/git-apply, see its README) replayed through
 // UnifiedDiffParser: t4101 (no newline at end of file), t4109 (sequential patches), t4110 (offset
 // search both ways) and t4100 (what the parser understood, as `git apply --stat --summary`).
+#include "testsupport.h"
 #include "unifieddiffparser.h"
 
 #include <QFile>
@@ -34,14 +35,7 @@ Result<QMap<QString, QByteArray>> applyInSequence(QMap<QString, QByteArray> file
         const Result<ChangeSet> cs = tree.changeSet();
         if (!cs.ok())
             return cs.error();
-        for (const FileChange &c : cs->changes) {
-            if (c.action == FileChange::Action::Deleted)
-                files.remove(c.path);
-            else if (c.action == FileChange::Action::Renamed)
-                files.remove(c.oldPath);
-            if (c.action != FileChange::Action::Deleted)
-                files.insert(c.path, c.contents);
-        }
+        files = TestSupport::applyChangeSet(files, *cs);
     }
     return files;
 }

@@ -1,3 +1,4 @@
+#include "testsupport.h"
 #include "unifieddiffparser.h"
 
 #include <QTest>
@@ -6,21 +7,6 @@ using Tree = QMap<QString, QByteArray>;
 Q_DECLARE_METATYPE(Tree)
 
 namespace {
-// The workspace after the change set, as Workspace::commit would leave it.
-Tree materialize(const Tree &before, const ChangeSet &cs)
-{
-    Tree files = before;
-    for (const FileChange &c : cs.changes) {
-        if (c.action == FileChange::Action::Deleted)
-            files.remove(c.path);
-        else if (c.action == FileChange::Action::Renamed)
-            files.remove(c.oldPath);
-        if (c.action != FileChange::Action::Deleted)
-            files.insert(c.path, c.contents);
-    }
-    return files;
-}
-
 QByteArray show(const Tree &t)
 {
     QByteArray out;
@@ -274,7 +260,7 @@ private slots:
         QVERIFY2(s.ok(), qPrintable(s.error().message + " / " + s.error().detail));
         const Result<ChangeSet> cs = tree.changeSet();
         QVERIFY(cs.ok());
-        const Tree got = materialize(before, cs.value());
+        const Tree got = TestSupport::applyChangeSet(before, cs.value());
         QVERIFY2(got == after, show(got).constData());
         QCOMPARE(cs->notes.size(), notes.size());
         for (int i = 0; i < notes.size(); ++i)
