@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "requestauthenticator_fwd.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -7,8 +9,6 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QUrl>
-
-#include "requestauthenticator_fwd.h"
 
 namespace {
 
@@ -119,7 +119,8 @@ Status Config::set(const QString &key, const QString &value, const QString &orig
         else if (v == "false" || v == "0" || v == "no" || v == "off")
             *out = false;
         else
-            return configError(origin, key, QStringLiteral("\"%1\" is not true or false").arg(value));
+            return configError(origin, key,
+                               QStringLiteral("\"%1\" is not true or false").arg(value));
         return {};
     };
     int tmp = 0;
@@ -134,9 +135,9 @@ Status Config::set(const QString &key, const QString &value, const QString &orig
     } else if (key == "server.role") {
         const QString v = value.trimmed();
         if (v != "all-in-one" && v != "relay" && v != "runner")
-            return configError(origin, key,
-                               QStringLiteral("\"%1\" is not one of all-in-one, relay, runner")
-                                   .arg(value));
+            return configError(
+                origin, key,
+                QStringLiteral("\"%1\" is not one of all-in-one, relay, runner").arg(value));
         role = v;
     } else if (key == "server.max_body_bytes") {
         bool ok = false;
@@ -230,8 +231,8 @@ Status Config::loadFile(const QString &path)
                          QStringLiteral("%1: the configuration file does not exist").arg(path));
     QFile probe(path);
     if (!probe.open(QIODevice::ReadOnly))
-        return makeError("config_invalid", QStringLiteral("%1: cannot read: %2")
-                                               .arg(path, probe.errorString()));
+        return makeError("config_invalid",
+                         QStringLiteral("%1: cannot read: %2").arg(path, probe.errorString()));
     probe.close();
     QSettings s(path, QSettings::IniFormat);
     // QSettings parses a section when its keys are first read: only then is a malformed line
@@ -256,8 +257,8 @@ Status Config::loadFile(const QString &path)
             continue;
         }
         const QVariant v = s.value(rawKey);
-        QString value = v.typeId() == QMetaType::QStringList ? v.toStringList().join(',')
-                                                             : v.toString();
+        QString value =
+            v.typeId() == QMetaType::QStringList ? v.toStringList().join(',') : v.toString();
         if (key == "executor.command_allow_list")
             value = v.toStringList().join('\n');
         // Relative paths in a file are relative to that file.
@@ -360,4 +361,16 @@ QString Config::toIni() const
     out += "\n[log]\n";
     line("format", logFormat);
     return out;
+}
+
+Status Config::loadFileAndEnvironment(const QString &fileFromFlag)
+{
+    QString file = fileFromFlag;
+    if (file.isEmpty())
+        file = QProcessEnvironment::systemEnvironment().value("GHOST_RUNNER_CONFIG");
+    if (!file.isEmpty()) {
+        if (Status s = loadFile(file); !s.ok())
+            return s;
+    }
+    return loadEnvironment();
 }

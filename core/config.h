@@ -21,8 +21,8 @@ struct Config
     int idleTimeoutS = 30;
     int requestTimeoutS = 30;
     int maxConnections = 256;
-    int maxQueue = 10000;  // unfinished deliveries before intake answers 429
-    int maxWaitS = 60;     // cap of ?wait=SECONDS
+    int maxQueue = 10000;                        // unfinished deliveries before intake answers 429
+    int maxWaitS = 60;                           // cap of ?wait=SECONDS
     QString readAccess = QStringLiteral("open"); // open | loopback | token
     // [paths]
     QString workspace;
@@ -49,7 +49,7 @@ struct Config
     // [log]
     QString logFormat = QStringLiteral("text"); // text | json
 
-    QString configFile; // where the file layer came from, if any
+    QString configFile;   // where the file layer came from, if any
     QStringList warnings; // unknown keys and the like
 
     int effectivePort() const { return port >= 0 ? port : (role == "runner" ? 5053 : 5555); }
@@ -59,6 +59,9 @@ struct Config
     Status loadFile(const QString &path);
     // GHOST_RUNNER_BIND, _PORT, _ROLE, _WORKSPACE, _STATE_DIR, _RUNNER_URL, _SECRET_FILE, …
     Status loadEnvironment();
+    // The usual layers below the flags: the file given (or $GHOST_RUNNER_CONFIG, if any), then
+    // the environment.
+    Status loadFileAndEnvironment(const QString &fileFromFlag);
     // Fills defaults that depend on other keys, loads the secret, checks the whole.
     Status finalize();
     // Effective configuration as INI text, secrets masked.

@@ -17,22 +17,18 @@ void EngineOptions::addTo(QCommandLineParser &p)
 Result<Config> EngineOptions::build(const QCommandLineParser &p)
 {
     Config c;
-    QString file = p.value("config");
-    if (file.isEmpty())
-        file = QProcessEnvironment::systemEnvironment().value("GHOST_RUNNER_CONFIG");
-    if (!file.isEmpty()) {
-        if (Status s = c.loadFile(file); !s.ok())
-            return s.error();
-    }
-    if (Status s = c.loadEnvironment(); !s.ok())
+    if (Status s = c.loadFileAndEnvironment(p.value("config")); !s.ok())
         return s.error();
     const struct
     {
         const char *flag;
         const char *key;
-    } flags[] = {{"bind", "server.bind"},         {"port", "server.port"},
-                 {"role", "server.role"},         {"workspace", "paths.workspace"},
-                 {"state-dir", "paths.state_dir"}, {"runner-url", "relay.runner_url"},
+    } flags[] = {{"bind", "server.bind"},
+                 {"port", "server.port"},
+                 {"role", "server.role"},
+                 {"workspace", "paths.workspace"},
+                 {"state-dir", "paths.state_dir"},
+                 {"runner-url", "relay.runner_url"},
                  {"secret-file", "auth.secret_file"}};
     for (const auto &f : flags) {
         if (p.isSet(f.flag)) {

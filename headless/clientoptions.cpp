@@ -9,8 +9,9 @@
 
 void ClientOptions::addTo(QCommandLineParser &p, bool withSecret)
 {
-    p.addOption({"url", "The daemon's base URL (default: from the configuration, else "
-                        "http://127.0.0.1:5555).",
+    p.addOption({"url",
+                 "The daemon's base URL (default: from the configuration, else "
+                 "http://127.0.0.1:5555).",
                  "URL"});
     p.addOption({"config", "Read the daemon's configuration from FILE (INI).", "FILE"});
     if (withSecret)
@@ -20,14 +21,7 @@ void ClientOptions::addTo(QCommandLineParser &p, bool withSecret)
 Result<ClientTarget> ClientOptions::resolve(const QCommandLineParser &p)
 {
     ClientTarget t;
-    QString file = p.value("config");
-    if (file.isEmpty())
-        file = QProcessEnvironment::systemEnvironment().value("GHOST_RUNNER_CONFIG");
-    if (!file.isEmpty()) {
-        if (Status s = t.config.loadFile(file); !s.ok())
-            return s.error();
-    }
-    if (Status s = t.config.loadEnvironment(); !s.ok())
+    if (Status s = t.config.loadFileAndEnvironment(p.value("config")); !s.ok())
         return s.error();
     if (p.optionNames().contains("secret-file") && p.isSet("secret-file"))
         t.config.secretFile = p.value("secret-file");
@@ -42,8 +36,10 @@ Result<ClientTarget> ClientOptions::resolve(const QCommandLineParser &p)
         t.config.stateDir = t.config.defaultStateDir();
     if (p.isSet("url")) {
         t.baseUrl = QUrl(p.value("url"));
-        if (!t.baseUrl.isValid() || !t.baseUrl.scheme().startsWith("http") || t.baseUrl.host().isEmpty())
-            return makeError("usage", QStringLiteral("--url %1 is not an http(s) URL").arg(p.value("url")));
+        if (!t.baseUrl.isValid() || !t.baseUrl.scheme().startsWith("http") ||
+            t.baseUrl.host().isEmpty())
+            return makeError("usage",
+                             QStringLiteral("--url %1 is not an http(s) URL").arg(p.value("url")));
         QString path = t.baseUrl.path();
         while (path.endsWith('/'))
             path.chop(1);

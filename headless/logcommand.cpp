@@ -48,14 +48,7 @@ int LogCommand::run(const QStringList &args)
     if (!Cli::parse(p, args))
         return Cli::UsageError;
     Config c;
-    QString file = p.value("config");
-    if (file.isEmpty())
-        file = QProcessEnvironment::systemEnvironment().value("GHOST_RUNNER_CONFIG");
-    if (!file.isEmpty()) {
-        if (Status s = c.loadFile(file); !s.ok())
-            return Cli::fail(Cli::UsageError, s.error().message);
-    }
-    if (Status s = c.loadEnvironment(); !s.ok())
+    if (Status s = c.loadFileAndEnvironment(p.value("config")); !s.ok())
         return Cli::fail(Cli::UsageError, s.error().message);
     if (p.isSet("state-dir"))
         c.stateDir = p.value("state-dir");
@@ -64,8 +57,9 @@ int LogCommand::run(const QStringList &args)
     const QString path = c.stateDir + QStringLiteral("/logs/delivery-confirmation.log");
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
-        return Cli::fail(Cli::Failed, QStringLiteral("cannot read %1: %2 (pass --state-dir DIR)")
-                                          .arg(path, f.errorString()));
+        return Cli::fail(
+            Cli::Failed,
+            QStringLiteral("cannot read %1: %2 (pass --state-dir DIR)").arg(path, f.errorString()));
     QByteArray pending = f.readAll();
     if (p.isSet("lines")) {
         const int n = p.value("lines").toInt();
