@@ -98,14 +98,14 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${PROJECT_HOMEPAGE_URL}")
 # Shared libraries come from dpkg-shlibdeps; Qt plugins are loaded at run time, so it cannot see
-# them: the SQLite driver (the journal) always; for the tray the SVG image/icon plugins (Debian 12
-# ships them in libqt6svg6) and qt6-qpa-plugins, which libqt6gui6 only recommends (xcb itself is
-# in libqt6gui6). The daemon uses QCoreApplication and loads no platform plugin: without the tray
+# them: the SQLite driver (the journal) always; for the tray the SVG image/icon plugins and
+# qt6-qpa-plugins, which libqt6gui6 only recommends (xcb itself is in libqt6gui6). The daemon uses QCoreApplication and loads no platform plugin: without the tray
 # the package pulls in no GUI libraries.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(_depends "libqt6sql6-sqlite")
 if(GR_HAVE_TRAY)
-    string(APPEND _depends ", qt6-qpa-plugins, libqt6svg6")
+    # Debian 13 moved the SVG plugins to qt6-svg-plugins; on 12 they are in libqt6svg6.
+    string(APPEND _depends ", qt6-qpa-plugins, qt6-svg-plugins | libqt6svg6 (<< 6.5)")
     set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland") # native Wayland; else XWayland via xcb
 endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "${_depends}")
