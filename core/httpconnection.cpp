@@ -38,6 +38,8 @@ HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, Htt
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(handler)
 {
     m_socket->setParent(this);
+    // Answers go out whole in one write; no reason to let Nagle hold the last segment back.
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     // Bounded socket buffer: a fast sender is slowed down by TCP instead of filling our memory,
     // and bytes sent while a handler works wait in the kernel.
     m_socket->setReadBufferSize(qMax<qint64>(256 * 1024, m_limits.maxHeaderBytes));
