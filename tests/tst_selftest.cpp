@@ -211,7 +211,14 @@ private slots:
                                    "workspace /w is not writable";
         QTest::newRow("still queued after the wait")
             << 202 << QByteArray(R"({"delivery":"d-1","status":"queued"})")
-            << "the canary did not go through: HTTP 202, status queued";
+            << "the daemon journaled canary d-1, but it is still queued after 5 s: accepted, not "
+               "executed";
+        QTest::newRow("still forwarding, with the relay's last error")
+            << 202
+            << QByteArray(R"({"delivery":"d-1","status":"forwarding","timeline":[)"
+                          R"({"state":"attempt_failed","detail":{"error":"runner refused"}}]})")
+            << "the daemon journaled canary d-1, but it is still forwarding after 5 s: accepted, "
+               "not executed (runner refused)";
         QTest::newRow("not ready") << 503
                                    << QByteArray(R"({"error":{"code":"journal_failed",)"
                                                  R"("message":"the journal cannot be written"}})")
