@@ -170,6 +170,17 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
             return RecordResult{found.delivery, true};
         }
     }
+    // A given delivery id (a relay's) names one delivery; another patch cannot take it over.
+    if (!r.deliveryId.isEmpty()) {
+        const auto byDeliveryId = existing("id = ?", r.deliveryId);
+        if (!byDeliveryId.ok())
+            return byDeliveryId.error();
+        if (byDeliveryId->has_value())
+            return makeError("conflict",
+                             QStringLiteral("delivery id %1 already names patch \"%2\"; a "
+                                            "different patch cannot reuse it")
+                                 .arg(r.deliveryId, (*byDeliveryId)->delivery.patchId));
+    }
 
     Delivery del;
     del.id =

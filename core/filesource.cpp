@@ -21,6 +21,16 @@ Result<FileState> MemoryFileSource::read(const QString &relativePath) const
         s.exists = true;
         s.contents = *it;
         s.mode = m_modes.value(relativePath, 0644);
+        return s;
+    }
+    // A directory (a prefix of stored files) is no file, as on disk: not "missing".
+    const QString dir = relativePath + QLatin1Char('/');
+    it = m_files.lowerBound(dir);
+    if (it != m_files.constEnd() && it.key().startsWith(dir)) {
+        Error e = makeError("path_invalid",
+                            QStringLiteral("path \"%1\" is not a regular file").arg(relativePath));
+        e.file = relativePath;
+        return e;
     }
     return s;
 }

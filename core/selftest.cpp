@@ -57,6 +57,12 @@ void SelfTest::start(int timeoutMs)
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
         m_delivery = json.value("delivery").toString();
+        // The transfer timeout cancels the reply: the daemon took the request and never answered.
+        if (status == 0 && (reply->error() == QNetworkReply::OperationCanceledError ||
+                            reply->error() == QNetworkReply::TimeoutError))
+            return done(false, QStringLiteral("no answer from %1 within %2 s")
+                                   .arg(m_base.toString())
+                                   .arg((timeoutMs + 1000) / 1000.0));
         if (status == 0)
             return done(false, QStringLiteral("cannot reach %1: %2")
                                    .arg(m_base.toString(), reply->errorString()));
