@@ -11,6 +11,8 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <memory>
+
 Q_LOGGING_CATEGORY(lcHttp, "ghostrunner.http")
 
 namespace {
@@ -241,7 +243,12 @@ void WebhookServer::waitForOutcome(const QString &id, int waitSeconds, HttpConne
 {
     QPointer<HttpConnection> target(conn);
     auto *guard = new QObject(this);
-    auto answer = [this, target, guard, id](bool finished) {
+    auto answered = std::make_shared<bool>(false);
+    auto answer = [this, target, guard, id, answered](bool finished) {
+        // The deadline and the outcome can land in the same pass: answer once.
+        if (*answered)
+            return;
+        *answered = true;
         if (target) {
             if (finished) {
                 target->respond(finalAnswer(id));
