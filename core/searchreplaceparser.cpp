@@ -530,9 +530,51 @@ QString lineList(const QList<int> &positions)
     return QStringLiteral("lines %1 and %2").arg(numbers.join(QStringLiteral(", ")), last);
 }
 
+// How many characters two lines share at their head and tail, whitespace runs and case set aside
+// (key is already so).
+int likeness(const QByteArray &key, const QByteArray &line)
+{
+    const QByteArray other = HunkMatcher::whitespaceKey(line).toLower();
+    const qsizetype most = std::min(key.size(), other.size());
+    qsizetype head = 0;
+    while (head < most && key[head] == other[head])
+        ++head;
+    qsizetype tail = 0;
+    while (tail < most - head && key[key.size() - 1 - tail] == other[other.size() - 1 - tail])
+        ++tail;
+    return int(head + tail);
+}
+
+// HunkMatcher's near miss is the window where most SEARCH lines occur; when none occurs anywhere
+// that is just the file's start. The line most like the first SEARCH line says more then (curly
+// quotes, a typo, a changed case).
+HunkMatcher::NearMiss nearMiss(const FileView &f, const QList<QByteArray> &search)
+{
+    const HunkMatcher::NearMiss miss = HunkMatcher::nearMiss(f.texts, search, 0);
+    if (miss.differing < search.size())
+        return miss;
+    const QByteArray &first = *std::find_if(search.begin(), search.end(),
+                                            [](const QByteArray &l) { return !isBlank(l); });
+    const QByteArray key = HunkMatcher::whitespaceKey(first).toLower();
+    int best = -1;
+    int bestLikeness = 0;
+    for (int k = 0; k < f.texts.size(); ++k) {
+        const int l = likeness(key, f.texts[k]);
+        if (l > bestLikeness) {
+            best = k;
+            bestLikeness = l;
+        }
+    }
+    if (best < 0)
+        return miss;
+    HunkMatcher::NearMiss like = HunkMatcher::nearMiss({f.texts[best]}, {first}, 0);
+    like.line = best + 1;
+    return like;
+}
+
 Error notFound(const FileView &f, const SearchReplaceBlock &b, const QString &path, int number)
 {
-    const HunkMatcher::NearMiss miss = HunkMatcher::nearMiss(f.texts, b.search, 0);
+    const HunkMatcher::NearMiss miss = nearMiss(f, b.search);
     if (miss.line == 0) {
         Error e = blockError(
             QStringLiteral("search_not_found"),

@@ -350,11 +350,22 @@ void failedRows()
         << "g.py" << 1 << 2 << "block 1 of g.py did not match"
         << QString::fromUtf8("line 2: expected \"    print(\xe2\x80\x9chello\xe2\x80\x9d, name)\" "
                              "but found \"    print(\\\"hello\\\", name)\"");
+    QTest::newRow("curly quotes in a one-line SEARCH: the likest line")
+        << Tree{{"g.py", greet}}
+        << block("g.py", "    print(\xe2\x80\x9chello\xe2\x80\x9d, name)\n", "    pass\n")
+        << "search_not_found"
+        << "g.py" << 1 << 2 << "block 1 of g.py did not match; the nearest place is line 2"
+        << QString::fromUtf8("line 2: expected \"    print(\xe2\x80\x9chello\xe2\x80\x9d, name)\" "
+                             "but found \"    print(\\\"hello\\\", name)\"");
+    QTest::newRow("no line alike at all: the file's start")
+        << Tree{{"g.py", greet}} << block("g.py", "zzz\n", "y\n") << "search_not_found"
+        << "g.py" << 1 << 1 << "the nearest place is line 1"
+        << "line 1: expected \"zzz\" but found \"def greet(name):\"";
     QTest::newRow("second block does not see the text the first replaced")
         << a << block("a.txt", "beta\n", "BETA\n") + block("", "beta\n", "B\n")
         << "search_not_found"
-        << "a.txt" << 2 << 1 << "block 2 of a.txt did not match"
-        << "expected \"beta\" but found \"alpha\"";
+        << "a.txt" << 2 << 2 << "block 2 of a.txt did not match"
+        << "line 2: expected \"beta\" but found \"BETA\"";
     QTest::newRow("indentation not uniform")
         << Tree{{"f.py", "def f():\n    a = 1\n    b = 2\n"}}
         << block("f.py", "def f():\n  a = 1\n      b = 2\n", "pass\n") << "search_not_found"
@@ -373,8 +384,8 @@ void failedRows()
         << block("a.txt", "alpha\n", "A\n") + block("b.txt", "b\n", "B\n") +
                block("a.txt", "delta\n", "D\n")
         << "search_not_found"
-        << "a.txt" << 2 << 1 << "block 2 of a.txt did not match"
-        << "";
+        << "a.txt" << 2 << 2 << "block 2 of a.txt did not match"
+        << "line 2: expected \"delta\" but found \"beta\"";
     QTest::newRow("second file fails, first was fine")
         << Tree{{"a.txt", abc}, {"b.txt", "b\n"}}
         << block("a.txt", "alpha\n", "A\n") + block("b.txt", "nothing\n", "x\n")
