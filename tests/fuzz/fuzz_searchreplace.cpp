@@ -1,0 +1,51 @@
+// libFuzzer target: parses and applies arbitrary input as search_replace blocks onto an in-memory
+// tree. It must never crash, hang or trip a sanitizer; failures are fine as long as they are
+// values. Input: "<contents of a.txt>\n%%\n<patch>" seeds a.txt (so blocks can match), or just
+// "<patch>".
+#include "searchreplaceparser.h"
+#include "stagedtree.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const QByteArray input(reinterpret_cast<const char *>(data), qsizetype(size));
+    QByteArray patch = input;
+    MemoryFileSource base;
+    base.setFile("src/x.c", "int main()\n{\n\treturn 0;\n}\n");
+    base.setFile("app.py", "def f():\n    if x:\n        return 1\n    return 2\n");
+    base.setFile("crlf.txt", "one\r\ntwo\r\nthree\r\n");
+    base.setFile("nonl.txt", "a\nb\nc", 0755);
+    const qsizetype split = input.indexOf("\n%%\n");
+    if (split >= 0) {
+        base.setFile("a.txt", input.left(split + 1));
+        patch = input.mid(split + 4);
+    }
+
+    const bool looks = SearchReplaceParser::looksLike(patch);
+    const Result<QList<SearchReplaceBlock>> parsed = SearchReplaceParser::parse(patch);
+    if (parsed.ok()) {
+        if (parsed->isEmpty() || !looks)
+            abort(); // parse promises at least one block, and a block has a SEARCH line
+        for (const SearchReplaceBlock &b : parsed.value()) {
+            if (b.path.isEmpty() || b.patchLine < 1)
+                abort();
+        }
+    } else if (parsed.error().code.isEmpty() || parsed.error().message.isEmpty()) {
+        abort(); // every failure carries a code and a sentence
+    }
+
+    StagedTree tree(base);
+    const Status applied = SearchReplaceParser::apply(patch, tree);
+    if (applied.ok()) {
+        const Result<ChangeSet> cs = tree.changeSet();
+        if (!cs.ok())
+            abort();
+        (void)cs->filesJson();
+    } else if (applied.error().code.isEmpty() || applied.error().message.isEmpty()) {
+        abort();
+    }
+    return 0;
+}
