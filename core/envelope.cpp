@@ -1,5 +1,7 @@
 #include "envelope.h"
 
+#include "searchreplaceparser.h"
+
 #include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -59,7 +61,7 @@ QString Envelope::detectFormat(const QJsonObject &json)
     if (head.trimmed().startsWith(QLatin1String("*** Begin Patch")) ||
         head.contains(QLatin1String("\n*** Begin Patch")))
         return QStringLiteral("apply_patch");
-    if (text.contains(QLatin1String("<<<<<<< SEARCH")))
+    if (text.contains(QLatin1String("<<<<<")) && SearchReplaceParser::looksLike(text.toUtf8()))
         return QStringLiteral("search_replace");
     if (head.startsWith(QLatin1String("diff ")) || head.contains(QLatin1String("\n--- ")) ||
         head.startsWith(QLatin1String("--- ")) || head.contains(QLatin1String("\n@@ ")) ||

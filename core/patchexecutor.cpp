@@ -85,12 +85,8 @@ Result<ChangeSet> PatchExecutor::plan(const Envelope &envelope) const
 #endif
 #ifdef GR_HAS_SEARCH_REPLACE
     } else if (format == QLatin1String("search_replace")) {
-        QByteArray body = text;
-        // An envelope may name the file in target_file instead of the block's first line.
-        const QString target = envelope.json.value("target_file").toString();
-        if (!target.isEmpty() && body.trimmed().startsWith("<<<<<<<"))
-            body.prepend(target.toUtf8() + '\n');
-        s = SearchReplaceParser::apply(body, tree);
+        // An envelope may name the file in target_file instead of a line before the block.
+        s = SearchReplaceParser::apply(text, tree, envelope.json.value("target_file").toString());
 #endif
     } else {
         return makeError("unsupported_format",

@@ -104,7 +104,7 @@ Error patchError(int line, const QString &message)
 class Parser
 {
 public:
-    explicit Parser(const QByteArray &text)
+    explicit Parser(const QByteArray &text, QString defaultPath) : m_default(std::move(defaultPath))
     {
         m_lines = text.split('\n');
         if (!m_lines.isEmpty() && m_lines.last().isEmpty())
@@ -116,7 +116,8 @@ public:
     Result<QList<SearchReplaceBlock>> run()
     {
         QString candidate; // the nearest path line since the previous block
-        QString current;   // the previous block's file, which a block without a path continues
+        QString current = m_default; // the previous block's file (at first the envelope's
+                                     // target_file), which a block without a path continues
         for (m_i = 0; m_i < m_lines.size(); ++m_i) {
             const QByteArray &l = m_lines[m_i];
             const Marker m = markerOf(l);
@@ -184,6 +185,7 @@ private:
     }
 
     QList<QByteArray> m_lines;
+    QString m_default;
     int m_i = 0;
     QList<SearchReplaceBlock> m_blocks;
 };
@@ -655,14 +657,16 @@ bool SearchReplaceParser::looksLike(const QByteArray &text)
                        [](const QByteArray &l) { return markerOf(l) == Marker::Search; });
 }
 
-Result<QList<SearchReplaceBlock>> SearchReplaceParser::parse(const QByteArray &text)
+Result<QList<SearchReplaceBlock>> SearchReplaceParser::parse(const QByteArray &text,
+                                                              const QString &defaultPath)
 {
-    return Parser(text).run();
+    return Parser(text, defaultPath).run();
 }
 
-Status SearchReplaceParser::apply(const QByteArray &text, StagedTree &tree)
+Status SearchReplaceParser::apply(const QByteArray &text, StagedTree &tree,
+                                  const QString &defaultPath)
 {
-    const Result<QList<SearchReplaceBlock>> blocks = parse(text);
+    const Result<QList<SearchReplaceBlock>> blocks = parse(text, defaultPath);
     if (!blocks.ok())
         return blocks.error();
     return apply(blocks.value(), tree);

@@ -32,10 +32,13 @@ public:
     static bool looksLike(const QByteArray &text);
     // The blocks, or "bad_patch" (with the patch line in the message and Error::line) when a
     // block is unterminated, names no file, or there is none.
-    static Result<QList<SearchReplaceBlock>> parse(const QByteArray &text);
+    // defaultPath (an envelope's target_file) is the file of blocks before any path line.
+    static Result<QList<SearchReplaceBlock>> parse(const QByteArray &text,
+                                                   const QString &defaultPath = QString());
     // Parses and applies onto tree; every path goes through tree.normalize() (the sandbox). On
     // error the tree may be half-edited: the caller throws it away. Notes about inexact matches
     // go into tree.notes().
-    static Status apply(const QByteArray &text, StagedTree &tree);
+    static Status apply(const QByteArray &text, StagedTree &tree,
+                        const QString &defaultPath = QString());
     static Status apply(const QList<SearchReplaceBlock> &blocks, StagedTree &tree);
 };

@@ -60,6 +60,12 @@ private slots:
         ok("search_replace",
            R"({"id":"s","patch":"a.py\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n"})",
            "search_replace");
+        ok("search_replace with eight-character markers",
+           R"({"id":"s","patch":"a.py\n<<<<<<<< SEARCH\nx\n========\ny\n>>>>>>>> REPLACE\n"})",
+           "search_replace");
+        ok("search_replace in a fence without a path line",
+           R"({"id":"s","target_file":"a.py","patch":"```\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n```\n"})",
+           "search_replace");
         ok("command", R"({"id":"c","role":"command_patch","patch":"make"})", "command");
         ok("explicit format beats detection",
            R"({"id":"c","format":"unified","role":"command_patch","patch":"make"})", "unified");
