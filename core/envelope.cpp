@@ -114,9 +114,10 @@ Result<Envelope> Envelope::parse(const QByteArray &body)
         return envelopeError("bad_envelope", "\"format\" must be a string");
     e.requestedFormat = format.toString(QStringLiteral("auto"));
     if (!knownFormats().contains(e.requestedFormat))
-        return envelopeError("unknown_format",
-                             QStringLiteral("unknown format \"%1\"; use one of %2")
-                                 .arg(e.requestedFormat, knownFormats().join(QStringLiteral(", "))));
+        return envelopeError(
+            "unknown_format",
+            QStringLiteral("unknown format \"%1\"; use one of %2")
+                .arg(e.requestedFormat, knownFormats().join(QStringLiteral(", "))));
     e.format = e.requestedFormat;
     if (e.format == QLatin1String("auto")) {
         e.format = detectFormat(e.json);
@@ -130,8 +131,8 @@ Result<Envelope> Envelope::parse(const QByteArray &body)
     if (!dry.isUndefined() && !dry.isBool())
         return envelopeError("bad_envelope", "\"dry_run\" must be true or false");
     e.dryRun = dry.toBool(false);
-    e.bodyHash = QCryptographicHash::hash(doc.toJson(QJsonDocument::Compact),
-                                          QCryptographicHash::Sha256)
-                     .toHex();
+    e.bodyHash =
+        QCryptographicHash::hash(doc.toJson(QJsonDocument::Compact), QCryptographicHash::Sha256)
+            .toHex();
     return e;
 }

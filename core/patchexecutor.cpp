@@ -22,8 +22,7 @@
 
 PatchExecutor::PatchExecutor(Workspace *workspace, CommandRunner commands)
     : m_workspace(workspace), m_commands(std::move(commands))
-{
-}
+{}
 
 bool PatchExecutor::isRejection(const QString &code)
 {
@@ -89,8 +88,9 @@ Result<ChangeSet> PatchExecutor::plan(const Envelope &envelope) const
         s = SearchReplaceParser::apply(text, tree, envelope.json.value("target_file").toString());
 #endif
     } else {
-        return makeError("unsupported_format",
-                         QStringLiteral("the %1 format is not supported by this build").arg(format));
+        return makeError(
+            "unsupported_format",
+            QStringLiteral("the %1 format is not supported by this build").arg(format));
     }
     if (!s.ok())
         return s.error();
@@ -113,8 +113,8 @@ Outcome PatchExecutor::execute(const Envelope &envelope, const QString &txnId)
         return o;
     };
     auto failure = [&](const Error &e) {
-        return finish(Outcome::failure(isRejection(e.code) ? "rejected" : "failed",
-                                       envelope.format, e));
+        return finish(
+            Outcome::failure(isRejection(e.code) ? "rejected" : "failed", envelope.format, e));
     };
 
     const Result<ChangeSet> planned = plan(envelope);
@@ -147,11 +147,12 @@ Outcome PatchExecutor::execute(const Envelope &envelope, const QString &txnId)
                 const Status undone = m_workspace->rollback(txnId);
                 Error e = out.error();
                 e.code = QLatin1String(key) == QLatin1String("validate") ? "validate_failed"
-                                                                          : "build_failed";
+                                                                         : "build_failed";
                 e.message = QStringLiteral("%1 command failed, so the change was rolled back: %2")
                                 .arg(QLatin1String(key), out.error().message);
                 if (!undone.ok())
-                    e.message += QStringLiteral(" (rollback failed: %1)").arg(undone.error().message);
+                    e.message +=
+                        QStringLiteral(" (rollback failed: %1)").arg(undone.error().message);
                 Outcome f = failure(e);
                 f.output = o.output + out.error().detail;
                 return f;

@@ -115,7 +115,7 @@ public:
 
     Result<QList<SearchReplaceBlock>> run()
     {
-        QString candidate; // the nearest path line since the previous block
+        QString candidate;           // the nearest path line since the previous block
         QString current = m_default; // the previous block's file (at first the envelope's
                                      // target_file), which a block without a path continues
         for (m_i = 0; m_i < m_lines.size(); ++m_i) {
@@ -658,7 +658,7 @@ bool SearchReplaceParser::looksLike(const QByteArray &text)
 }
 
 Result<QList<SearchReplaceBlock>> SearchReplaceParser::parse(const QByteArray &text,
-                                                              const QString &defaultPath)
+                                                             const QString &defaultPath)
 {
     return Parser(text, defaultPath).run();
 }

@@ -490,16 +490,14 @@ void endToEndRows()
         << "" << disk({{"a.txt", "alpha\nbeta\nGAMMA\n"}, {"src/b.py", two["src/b.py"]}})
         << QStringList();
     QTest::newRow("target_file names the file of a fenced bare block")
-        << two
-        << envelopeJson("```python\n" + block("", "gamma\n", "GAMMA\n") + "```\n", "a.txt")
+        << two << envelopeJson("```python\n" + block("", "gamma\n", "GAMMA\n") + "```\n", "a.txt")
         << "applied"
         << "" << disk({{"a.txt", "alpha\nbeta\nGAMMA\n"}, {"src/b.py", two["src/b.py"]}})
         << QStringList();
     QTest::newRow("a path line wins over target_file")
         << two << envelopeJson(block("src/b.py", "    return 1\n", "    return 3\n"), "a.txt")
         << "applied"
-        << "" << disk({{"a.txt", abc}, {"src/b.py", "def f():\n    return 3\n"}})
-        << QStringList();
+        << "" << disk({{"a.txt", abc}, {"src/b.py", "def f():\n    return 3\n"}}) << QStringList();
     QTest::newRow("format detected from the text")
         << two << envelopeJson(block("new.txt", "", "hello\n"), QString(), false) << "applied"
         << "" << disk({{"a.txt", abc}, {"new.txt", "hello\n"}, {"src/b.py", two["src/b.py"]}})
