@@ -1,9 +1,12 @@
 #include "testsupport.h"
 
+#include "stagedtree.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QTest>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +132,42 @@ bool writeFile(const QString &path, const QByteArray &contents)
     QFile f(path);
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) &&
            f.write(contents) == contents.size();
+}
+
+namespace {
+QByteArray showTree(const QMap<QString, QByteArray> &t)
+{
+    QByteArray out;
+    for (auto it = t.begin(); it != t.end(); ++it)
+        out += "[" + it.key().toUtf8() + "] " + it.value().toPercentEncoding(" \n") + "\n";
+    return out;
+}
+
+void checkStaged(const QMap<QString, QByteArray> &before, const Status &s,
+                 const Result<ChangeSet> &cs, const QMap<QString, QByteArray> &after,
+                 const QStringList &notes)
+{
+    QVERIFY2(s.ok(), qPrintable(s.error().message + " / " + s.error().detail));
+    QVERIFY2(cs.ok(), qPrintable(cs.error().message));
+    const QMap<QString, QByteArray> got = applyChangeSet(before, cs.value());
+    QVERIFY2(got == after,
+             ("got:\n" + showTree(got) + "expected:\n" + showTree(after)).constData());
+    QVERIFY2(cs->notes.size() == notes.size(), qPrintable(cs->notes.join(" | ")));
+    for (int i = 0; i < notes.size(); ++i)
+        QVERIFY2(cs->notes[i].contains(notes[i]), qPrintable(cs->notes[i]));
+}
+} // namespace
+
+ChangeSet verifyStagedApply(const QMap<QString, QByteArray> &before,
+                            const std::function<Status(StagedTree &)> &apply,
+                            const QMap<QString, QByteArray> &after, const QStringList &notes)
+{
+    MemoryFileSource base(before);
+    StagedTree tree(base);
+    const Status s = apply(tree);
+    const Result<ChangeSet> cs = s.ok() ? tree.changeSet() : Result<ChangeSet>(s.error());
+    checkStaged(before, s, cs, after, notes);
+    return cs.ok() ? cs.value() : ChangeSet();
 }
 
 QMap<QString, QByteArray> applyChangeSet(const QMap<QString, QByteArray> &before,

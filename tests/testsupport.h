@@ -2,11 +2,14 @@
 // Shared test fixtures: temporary trees, the real ghost-runner process, blocking HTTP calls.
 
 #include "changeset.h"
+#include "result.h"
+#include "stagedtree.h"
 
 #include <QByteArray>
 #include <QMap>
 #include <QString>
 #include <QStringList>
+#include <functional>
 
 namespace TestSupport {
 // Built with AddressSanitizer: its allocator keeps freed memory in quarantine and maps shadow
@@ -30,6 +33,13 @@ QByteArray readFile(const QString &path);
 // The tree (relative path -> contents) after a change set, as Workspace::commit would leave it.
 QMap<QString, QByteArray> applyChangeSet(const QMap<QString, QByteArray> &before,
                                          const ChangeSet &changes);
+// Runs a planner (a format's apply) on a StagedTree over an in-memory copy of before, then checks
+// with QTest that it succeeded, that the resulting tree is byte-for-byte after, and that each
+// expected note (a substring) is in the change set's notes, in order. The change set is returned
+// for further checks; check QTest::currentTestFailed() after calling.
+ChangeSet verifyStagedApply(const QMap<QString, QByteArray> &before,
+                            const std::function<Status(StagedTree &)> &apply,
+                            const QMap<QString, QByteArray> &after, const QStringList &notes);
 // Everything under dir, seen through lstat (symlinks not followed, special files never opened):
 // "d/" -> "<dir>", a file -> "<mode as 4 octal digits>:" + contents, a symlink -> "->target",
 // anything else (FIFO, socket, device) -> "<special>".

@@ -459,25 +459,17 @@ private slots:
         QFETCH(Tree, after);
         QFETCH(QStringList, notes);
         QVERIFY(ApplyPatchParser::looksLike(patch));
-        MemoryFileSource base(before);
-        StagedTree tree(base);
-        const Status s = ApplyPatchParser::apply(patch, tree);
-        QVERIFY2(s.ok(), qPrintable(s.error().message + " / " + s.error().detail));
-        const Result<ChangeSet> cs = tree.changeSet();
-        QVERIFY(cs.ok());
-        compareTrees(TestSupport::applyChangeSet(before, cs.value()), after);
+        const ChangeSet cs = TestSupport::verifyStagedApply(
+            before, [&](StagedTree &t) { return ApplyPatchParser::apply(patch, t); }, after, notes);
         if (QTest::currentTestFailed())
             return;
-        QVERIFY2(cs->notes.size() == notes.size(), qPrintable(cs->notes.join(" | ")));
-        for (int i = 0; i < notes.size(); ++i)
-            QVERIFY2(cs->notes[i].contains(notes[i]), qPrintable(cs->notes[i]));
 
         const DiskRun disk = runOnDisk(before, patch);
         QVERIFY2(disk.outcome.applied(), qPrintable(disk.outcome.error.message));
         compareTrees(disk.files, after);
         if (QTest::currentTestFailed())
             return;
-        QCOMPARE(disk.outcome.notes, cs->notes);
+        QCOMPARE(disk.outcome.notes, cs.notes);
     }
 
     void fails_data() { failureRows(); }

@@ -542,17 +542,9 @@ private slots:
         QFETCH(Tree, after);
         QFETCH(QStringList, notes);
         QVERIFY(SearchReplaceParser::looksLike(patch));
-        MemoryFileSource base(before);
-        StagedTree tree(base);
-        const Status s = SearchReplaceParser::apply(patch, tree);
-        QVERIFY2(s.ok(), qPrintable(s.error().message + " / " + s.error().detail));
-        const Result<ChangeSet> cs = tree.changeSet();
-        QVERIFY(cs.ok());
-        const Tree got = TestSupport::applyChangeSet(before, cs.value());
-        QVERIFY2(got == after, show(got).constData());
-        QCOMPARE(cs->notes.size(), notes.size());
-        for (int i = 0; i < notes.size(); ++i)
-            QVERIFY2(cs->notes[i].contains(notes[i]), qPrintable(cs->notes[i]));
+        TestSupport::verifyStagedApply(
+            before, [&](StagedTree &t) { return SearchReplaceParser::apply(patch, t); }, after,
+            notes);
     }
 
     void fails_data() { failedRows(); }

@@ -7,14 +7,6 @@ using Tree = QMap<QString, QByteArray>;
 Q_DECLARE_METATYPE(Tree)
 
 namespace {
-QByteArray show(const Tree &t)
-{
-    QByteArray out;
-    for (auto it = t.begin(); it != t.end(); ++it)
-        out += "[" + it.key().toUtf8() + "] " + it.value().toPercentEncoding(" \n") + "\n";
-    return out;
-}
-
 const QByteArray abc = "alpha\nbeta\ngamma\n";
 // Ten numbered lines, for offsets and multi-hunk cases.
 const QByteArray ten = "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n";
@@ -254,17 +246,8 @@ private slots:
         QFETCH(Tree, after);
         QFETCH(QStringList, notes);
         QVERIFY(UnifiedDiffParser::looksLike(diff));
-        MemoryFileSource base(before);
-        StagedTree tree(base);
-        const Status s = UnifiedDiffParser::apply(diff, tree);
-        QVERIFY2(s.ok(), qPrintable(s.error().message + " / " + s.error().detail));
-        const Result<ChangeSet> cs = tree.changeSet();
-        QVERIFY(cs.ok());
-        const Tree got = TestSupport::applyChangeSet(before, cs.value());
-        QVERIFY2(got == after, show(got).constData());
-        QCOMPARE(cs->notes.size(), notes.size());
-        for (int i = 0; i < notes.size(); ++i)
-            QVERIFY2(cs->notes[i].contains(notes[i]), qPrintable(cs->notes[i]));
+        TestSupport::verifyStagedApply(
+            before, [&](StagedTree &t) { return UnifiedDiffParser::apply(diff, t); }, after, notes);
     }
 
     void fails_data()

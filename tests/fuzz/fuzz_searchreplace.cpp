@@ -2,8 +2,8 @@
 // tree. It must never crash, hang or trip a sanitizer; failures are fine as long as they are
 // values. Input: "<contents of a.txt>\n%%\n<patch>" seeds a.txt (so blocks can match), or just
 // "<patch>".
+#include "fuzzcheck.h"
 #include "searchreplaceparser.h"
-#include "stagedtree.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -12,17 +12,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const QByteArray input(reinterpret_cast<const char *>(data), qsizetype(size));
-    QByteArray patch = input;
     MemoryFileSource base;
     base.setFile("src/x.c", "int main()\n{\n\treturn 0;\n}\n");
     base.setFile("app.py", "def f():\n    if x:\n        return 1\n    return 2\n");
     base.setFile("crlf.txt", "one\r\ntwo\r\nthree\r\n");
     base.setFile("nonl.txt", "a\nb\nc", 0755);
-    const qsizetype split = input.indexOf("\n%%\n");
-    if (split >= 0) {
-        base.setFile("a.txt", input.left(split + 1));
-        patch = input.mid(split + 4);
-    }
+    const QByteArray patch = FuzzCheck::seedAndPatch(input, base);
 
     const bool looks = SearchReplaceParser::looksLike(patch);
     const Result<QList<SearchReplaceBlock>> parsed = SearchReplaceParser::parse(patch);
@@ -33,19 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (b.path.isEmpty() || b.patchLine < 1)
                 abort();
         }
-    } else if (parsed.error().code.isEmpty() || parsed.error().message.isEmpty()) {
-        abort(); // every failure carries a code and a sentence
+    } else {
+        FuzzCheck::requireWellFormed(parsed.error());
     }
 
     StagedTree tree(base);
-    const Status applied = SearchReplaceParser::apply(patch, tree);
-    if (applied.ok()) {
-        const Result<ChangeSet> cs = tree.changeSet();
-        if (!cs.ok())
-            abort();
-        (void)cs->filesJson();
-    } else if (applied.error().code.isEmpty() || applied.error().message.isEmpty()) {
-        abort();
-    }
+    FuzzCheck::requireApplied(SearchReplaceParser::apply(patch, tree), tree);
     return 0;
 }

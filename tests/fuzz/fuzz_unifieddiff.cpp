@@ -1,7 +1,7 @@
 // libFuzzer target: parses and applies arbitrary input as a unified diff onto an in-memory tree.
 // It must never crash, hang or trip a sanitizer; failures are fine as long as they are values.
 // Input: "<contents of a.txt>\n%%\n<diff>" seeds a.txt (so hunks can match), or just "<diff>".
-#include "stagedtree.h"
+#include "fuzzcheck.h"
 #include "unifieddiffparser.h"
 
 #include <cstddef>
@@ -11,16 +11,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const QByteArray input(reinterpret_cast<const char *>(data), qsizetype(size));
-    QByteArray diff = input;
     MemoryFileSource base;
     base.setFile("src/x.c", "int main()\n{\n\treturn 0;\n}\n");
     base.setFile("crlf.txt", "one\r\ntwo\r\nthree\r\n");
     base.setFile("nonl.txt", "a\nb\nc", 0755);
-    const qsizetype split = input.indexOf("\n%%\n");
-    if (split >= 0) {
-        base.setFile("a.txt", input.left(split + 1));
-        diff = input.mid(split + 4);
-    }
+    const QByteArray diff = FuzzCheck::seedAndPatch(input, base);
 
     (void)UnifiedDiffParser::looksLike(diff);
     const Result<QList<FilePatch>> parsed = UnifiedDiffParser::parse(diff);
@@ -28,19 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)UnifiedDiffParser::summary(parsed.value());
         if (parsed->isEmpty())
             abort(); // parse promises at least one file section on success
-    } else if (parsed.error().code.isEmpty() || parsed.error().message.isEmpty()) {
-        abort(); // every failure carries a code and a sentence
+    } else {
+        FuzzCheck::requireWellFormed(parsed.error());
     }
 
     StagedTree tree(base);
-    const Status applied = UnifiedDiffParser::apply(diff, tree);
-    if (applied.ok()) {
-        const Result<ChangeSet> cs = tree.changeSet();
-        if (!cs.ok())
-            abort();
-        (void)cs->filesJson();
-    } else if (applied.error().code.isEmpty() || applied.error().message.isEmpty()) {
-        abort();
-    }
+    FuzzCheck::requireApplied(UnifiedDiffParser::apply(diff, tree), tree);
     return 0;
 }
