@@ -113,6 +113,8 @@ Status DeliveryJournal::open(const QString &path)
         "CREATE UNIQUE INDEX IF NOT EXISTS deliveries_dedupe ON deliveries(dedupe_key)"
         " WHERE dedupe_key IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries(status, seq)",
+        // GET /deliveries?id= (replays included, which the dedupe index above leaves out).
+        "CREATE INDEX IF NOT EXISTS deliveries_patch_seq ON deliveries(patch_id, seq)",
         "CREATE TABLE IF NOT EXISTS events ("
         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
         " delivery TEXT NOT NULL,"
@@ -456,12 +458,17 @@ QHash<QString, qint64> DeliveryJournal::countsByStatus() const
     return out;
 }
 
-qint64 DeliveryJournal::pendingCount() const
+qint64 DeliveryJournal::pendingCount(qint64 cap) const
 {
     QSqlQuery q(db());
-    if (q.exec(QStringLiteral("SELECT COUNT(*) FROM deliveries WHERE status IN "
-                              "('queued','applying','forwarding')")) &&
-        q.next())
+    // With a cap, counting stops there: the intake's queue bound needs no more, and a count of
+    // a large backlog would otherwise read every queued row on every request.
+    const QString pending = QStringLiteral("SELECT 1 FROM deliveries WHERE status IN "
+                                           "('queued','applying','forwarding')");
+    const QString sql =
+        cap > 0 ? QStringLiteral("SELECT COUNT(*) FROM (%1 LIMIT %2)").arg(pending).arg(cap)
+                : QStringLiteral("SELECT COUNT(*) FROM (%1)").arg(pending);
+    if (q.exec(sql) && q.next())
         return q.value(0).toLongLong();
     m_lastError = q.lastError().text();
     return -1;
@@ -470,8 +477,13 @@ qint64 DeliveryJournal::pendingCount() const
 qint64 DeliveryJournal::oldestPendingReceivedMs() const
 {
     QSqlQuery q(db());
-    if (q.exec(QStringLiteral("SELECT MIN(received_at) FROM deliveries WHERE status IN "
-                              "('queued','applying','forwarding')")) &&
+    // The oldest pending delivery is the one with the lowest seq (both grow with intake); one
+    // index lookup per status instead of a visit to every queued row.
+    if (q.exec(
+            QStringLiteral("SELECT received_at FROM deliveries WHERE seq = (SELECT MIN(s) FROM ("
+                           "SELECT MIN(seq) AS s FROM deliveries WHERE status = 'queued' UNION ALL "
+                           "SELECT MIN(seq) FROM deliveries WHERE status = 'applying' UNION ALL "
+                           "SELECT MIN(seq) FROM deliveries WHERE status = 'forwarding'))")) &&
         q.next())
         return q.value(0).toLongLong();
     return 0;

@@ -72,7 +72,8 @@ public:
     Result<QList<Delivery>> pending() const;
     QByteArray body(const QString &id) const;
     QHash<QString, qint64> countsByStatus() const;
-    qint64 pendingCount() const;
+    // Deliveries not finished yet (queued, applying, forwarding); with cap > 0, at most cap.
+    qint64 pendingCount(qint64 cap = -1) const;
     qint64 oldestPendingReceivedMs() const;
     // The last storage error, or empty: /health reads it.
     QString lastError() const { return m_lastError; }

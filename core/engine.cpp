@@ -275,7 +275,7 @@ Result<RecordRequest> Engine::prepareIntake(const IntakeRequest &request, qint64
     const Result<Envelope> envelope = Envelope::parse(request.body);
     if (!envelope.ok())
         return envelope.error();
-    if (m_journal.pendingCount() + alsoWaiting >= m_config.maxQueue)
+    if (m_journal.pendingCount(m_config.maxQueue) + alsoWaiting >= m_config.maxQueue)
         return makeError(
             "queue_full",
             QStringLiteral("%1 deliveries are waiting; retry later").arg(m_config.maxQueue));

@@ -55,23 +55,57 @@ QString Envelope::detectFormat(const QJsonObject &json)
     QString text = json.value("patch").toString();
     if (text.isEmpty())
         text = json.value("diff").toString();
+    return detectTextFormat(text.toUtf8());
+}
+
+QString Envelope::detectTextFormat(const QByteArray &text)
+{
     if (text.isEmpty())
         return QString();
-    const QString head = text.left(4096);
-    if (head.trimmed().startsWith(QLatin1String("*** Begin Patch")) ||
-        head.contains(QLatin1String("\n*** Begin Patch")))
+    const QByteArray head = text.left(4096);
+    if (head.trimmed().startsWith("*** Begin Patch") || head.contains("\n*** Begin Patch"))
         return QStringLiteral("apply_patch");
-    if (text.contains(QLatin1String("<<<<<")) && SearchReplaceParser::looksLike(text.toUtf8()))
+    if (text.contains("<<<<<") && SearchReplaceParser::looksLike(text))
         return QStringLiteral("search_replace");
-    if (head.startsWith(QLatin1String("diff ")) || head.contains(QLatin1String("\n--- ")) ||
-        head.startsWith(QLatin1String("--- ")) || head.contains(QLatin1String("\n@@ ")) ||
-        head.startsWith(QLatin1String("@@ ")))
+    if (head.startsWith("diff ") || head.contains("\n--- ") || head.startsWith("--- ") ||
+        head.contains("\n@@ ") || head.startsWith("@@ "))
         return QStringLiteral("unified");
     return QString();
 }
 
+Result<Envelope> Envelope::fromText(const QByteArray &text, const QString &id,
+                                    const QString &format, bool dryRun)
+{
+    if (!knownFormats().contains(format))
+        return envelopeError("unknown_format",
+                             QStringLiteral("unknown format \"%1\"; use one of %2")
+                                 .arg(format, knownFormats().join(QStringLiteral(", "))));
+    Envelope e;
+    e.id = id;
+    e.requestedFormat = format;
+    e.format = format == QLatin1String("auto") ? detectTextFormat(text) : format;
+    if (e.format.isEmpty())
+        return envelopeError("unknown_format",
+                             "cannot tell the patch format: give --format, or a patch in one of "
+                             "the formats in the documentation");
+    e.dryRun = dryRun;
+    e.json.insert("id", id);
+    e.json.insert("format", e.format);
+    e.body = text;
+    e.bodyHash = QCryptographicHash::hash(text, QCryptographicHash::Sha256).toHex();
+    e.m_rawPatch = text;
+    return e;
+}
+
+QByteArray Envelope::patchBytes() const
+{
+    return m_rawPatch.isNull() ? patchText().toUtf8() : m_rawPatch;
+}
+
 QString Envelope::patchText() const
 {
+    if (!m_rawPatch.isNull())
+        return QString::fromUtf8(m_rawPatch);
     const QJsonValue patch = json.value("patch");
     if (patch.isString())
         return patch.toString();

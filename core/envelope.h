@@ -18,6 +18,12 @@ public:
     static const QStringList &knownFormats();
     // Which format a body is in, from its fields and text (empty when none fits).
     static QString detectFormat(const QJsonObject &json);
+    // Which text format a raw patch is in (unified, apply_patch, search_replace; empty if none).
+    static QString detectTextFormat(const QByteArray &text);
+    // An envelope around raw patch text that is not JSON (ghost-runner apply FILE): the text is
+    // kept as bytes, never escaped into JSON and parsed back. format may be "auto".
+    static Result<Envelope> fromText(const QByteArray &text, const QString &id,
+                                     const QString &format, bool dryRun);
 
     QString id;
     QString format; // concrete: never "auto" after parse()
@@ -28,6 +34,10 @@ public:
     QByteArray body;     // exactly the bytes received
     QByteArray bodyHash; // hex sha256 of the canonical (compact, key-sorted) JSON
 
-    // The text of text formats: "patch", or "diff".
+    // The text of text formats: "patch", or "diff" (or the raw text of fromText()).
     QString patchText() const;
+    QByteArray patchBytes() const; // the same, as UTF-8
+
+private:
+    QByteArray m_rawPatch; // set by fromText() only
 };

@@ -61,7 +61,7 @@ Result<ChangeSet> PatchExecutor::plan(const Envelope &envelope) const
 {
     StagedTree tree(*m_workspace);
     const QString &format = envelope.format;
-    const QByteArray text = envelope.patchText().toUtf8();
+    const QByteArray text = envelope.patchBytes();
     Status s;
     if (format == QLatin1String("pattern")) {
         s = PatternEdit::apply(envelope.json, tree);

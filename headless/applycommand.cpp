@@ -2,8 +2,8 @@
 
 #include "cliutil.h"
 #include "envelope.h"
-#include "patchinput.h"
 #include "patchexecutor.h"
+#include "patchinput.h"
 #include "workspace.h"
 
 #include <QCommandLineParser>
@@ -13,9 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUuid>
-
 #include <cstdio>
-
 
 int ApplyCommand::run(const QStringList &args)
 {
@@ -28,8 +26,9 @@ int ApplyCommand::run(const QStringList &args)
     p.addHelpOption();
     p.addVersionOption();
     p.addOption({"workspace", "Apply inside DIR (default: the current directory).", "DIR"});
-    p.addOption({"format", "auto (default), pattern, mutations, unified, apply_patch, "
-                           "search_replace or command.",
+    p.addOption({"format",
+                 "auto (default), pattern, mutations, unified, apply_patch, "
+                 "search_replace or command.",
                  "F", "auto"});
     p.addOption({"dry-run", "Only print the plan; change nothing."});
     p.addOption({"allow-commands", "Let the patch run its commands (validate, command_patch)."});
@@ -41,19 +40,17 @@ int ApplyCommand::run(const QStringList &args)
         return Cli::fail(Cli::UsageError, "apply needs exactly one PATCH_FILE (or -); see --help");
     const QString format = p.value("format");
     if (!Envelope::knownFormats().contains(format))
-        return Cli::fail(Cli::UsageError,
-                         QStringLiteral("unknown format \"%1\"; use one of %2")
-                             .arg(format, Envelope::knownFormats().join(", ")));
+        return Cli::fail(Cli::UsageError, QStringLiteral("unknown format \"%1\"; use one of %2")
+                                              .arg(format, Envelope::knownFormats().join(", ")));
     const QString name = p.positionalArguments().first();
     const Result<QByteArray> input = PatchInput::read(name);
     if (!input.ok())
         return Cli::fail(Cli::UsageError, input.error().message);
     const Result<Envelope> envelope =
-        Envelope::parse(PatchInput::toEnvelope(*input, format, p.isSet("dry-run"), name));
+        PatchInput::toApplyEnvelope(*input, format, p.isSet("dry-run"), name);
     if (!envelope.ok())
-        return Cli::fail(Cli::UsageError,
-                         QStringLiteral("%1: %2").arg(envelope.error().code,
-                                                      envelope.error().message));
+        return Cli::fail(Cli::UsageError, QStringLiteral("%1: %2").arg(envelope.error().code,
+                                                                       envelope.error().message));
 
     Workspace workspace(p.isSet("workspace") ? p.value("workspace") : QDir::currentPath());
     if (Status s = workspace.checkWritable(); !s.ok() && !p.isSet("dry-run"))
@@ -69,7 +66,8 @@ int ApplyCommand::run(const QStringList &args)
     if (p.isSet("json")) {
         Cli::out() << QJsonDocument(outcome.toJson()).toJson(QJsonDocument::Compact) << '\n';
     } else {
-        const QString verb = outcome.dryRun ? QStringLiteral("would apply") : QStringLiteral("applied");
+        const QString verb =
+            outcome.dryRun ? QStringLiteral("would apply") : QStringLiteral("applied");
         if (outcome.applied()) {
             Cli::out() << QStringLiteral("%1 %2 patch to %3:\n")
                               .arg(verb, envelope->format, workspace.root());

@@ -5,7 +5,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUuid>
-
 #include <cstdio>
 
 Result<QByteArray> PatchInput::read(const QString &name)
@@ -23,6 +22,31 @@ Result<QByteArray> PatchInput::read(const QString &name)
     return f.readAll();
 }
 
+QString PatchInput::idFor(const QString &name)
+{
+    const QString base =
+        name == QLatin1String("-") ? QStringLiteral("stdin") : QFileInfo(name).fileName();
+    return QStringLiteral("%1-%2").arg(base,
+                                       QUuid::createUuid().toString(QUuid::WithoutBraces).left(8));
+}
+
+bool PatchInput::isJsonObject(const QByteArray &input)
+{
+    const QByteArray t = input.trimmed();
+    if (!t.startsWith('{'))
+        return false; // a patch text: no need to try parsing megabytes of it as JSON
+    QJsonParseError pe;
+    return QJsonDocument::fromJson(t, &pe).isObject() && pe.error == QJsonParseError::NoError;
+}
+
+Result<Envelope> PatchInput::toApplyEnvelope(const QByteArray &input, const QString &format,
+                                             bool dryRun, const QString &name)
+{
+    if (isJsonObject(input))
+        return Envelope::parse(toEnvelope(input, format, dryRun, name));
+    return Envelope::fromText(input, idFor(name), format, dryRun);
+}
+
 QByteArray PatchInput::toEnvelope(const QByteArray &input, const QString &format, bool dryRun,
                                   const QString &name)
 {
@@ -35,10 +59,7 @@ QByteArray PatchInput::toEnvelope(const QByteArray &input, const QString &format
     if (pe.error == QJsonParseError::NoError && doc.isObject()) {
         json = doc.object();
     } else {
-        const QString base = name == QLatin1String("-") ? QStringLiteral("stdin")
-                                                        : QFileInfo(name).fileName();
-        json.insert("id", QStringLiteral("%1-%2").arg(
-                              base, QUuid::createUuid().toString(QUuid::WithoutBraces).left(8)));
+        json.insert("id", idFor(name));
         json.insert("patch", QString::fromUtf8(input));
     }
     if (!json.contains("id"))

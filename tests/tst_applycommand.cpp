@@ -45,8 +45,8 @@ private slots:
         const auto before = TestSupport::readTree(ws());
         const QString f = patchFile(
             R"({"id":"x","target_file":"a.txt","patch":{"pattern":"beta","replacement":"gamma"}})");
-        QCOMPARE(DaemonProcess::runToEnd({"apply", "--dry-run", "--workspace", ws(), f}, &out, &err),
-                 0);
+        QCOMPARE(
+            DaemonProcess::runToEnd({"apply", "--dry-run", "--workspace", ws(), f}, &out, &err), 0);
         QVERIFY2(out.contains("would apply"), out.constData());
         QCOMPARE(TestSupport::readTree(ws()), before);
     }
@@ -63,14 +63,70 @@ private slots:
         QCOMPARE(TestSupport::readTree(ws()), before);
     }
 
+    // Raw patch text (not JSON) in every text format, detected; bytes that are not UTF-8 survive
+    // because the text is applied as bytes, never escaped into JSON and back.
+    void appliesRawTextFormats_data()
+    {
+        QTest::addColumn<QByteArray>("patch");
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QByteArray>("after");
+        QTest::newRow("unified, with a Latin-1 byte")
+            << QByteArray("--- a/a.txt\n+++ b/a.txt\n@@ -1,2 +1,2 @@\n alpha\n-beta\n+b\xe9ta\n")
+            << "unified" << QByteArray("alpha\nb\xe9ta\n");
+        QTest::newRow("apply_patch")
+            << QByteArray("*** Begin Patch\n*** Update File: a.txt\n@@\n-alpha\n+ALPHA\n*** End "
+                          "Patch\n")
+            << "apply_patch" << QByteArray("ALPHA\nbeta\n");
+        QTest::newRow("search_replace")
+            << QByteArray("a.txt\n<<<<<<< SEARCH\nbeta\n=======\nBETA\n>>>>>>> REPLACE\n")
+            << "search_replace" << QByteArray("alpha\nBETA\n");
+    }
+    void appliesRawTextFormats()
+    {
+        QFETCH(QByteArray, patch);
+        QFETCH(QString, format);
+        QFETCH(QByteArray, after);
+        QByteArray out, err;
+        QCOMPARE(
+            DaemonProcess::runToEnd({"apply", "--workspace", ws(), patchFile(patch)}, &out, &err),
+            0);
+        QVERIFY2(out.contains(QStringLiteral("applied %1 patch").arg(format).toUtf8()),
+                 out.constData());
+        QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), after);
+        // Named explicitly, the same; a wrong explicit format fails and changes nothing.
+        init();
+        QCOMPARE(
+            DaemonProcess::runToEnd(
+                {"apply", "--format", format, "--workspace", ws(), patchFile(patch)}, &out, &err),
+            0);
+        QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), after);
+        init();
+        const QString wrong = format == QLatin1String("unified") ? "apply_patch" : "unified";
+        QCOMPARE(
+            DaemonProcess::runToEnd(
+                {"apply", "--format", wrong, "--workspace", ws(), patchFile(patch)}, &out, &err),
+            1);
+        QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), QByteArray("alpha\nbeta\n"));
+    }
+
+    void rawTextOfNoKnownFormatIsAUsageError()
+    {
+        QByteArray out, err;
+        QCOMPARE(DaemonProcess::runToEnd({"apply", "--workspace", ws(), patchFile("just words\n")},
+                                         &out, &err),
+                 2);
+        QVERIFY2(err.contains("unknown_format") && err.contains("--format"), err.constData());
+    }
+
     void readsStandardInput()
     {
         QByteArray out, err;
-        QCOMPARE(DaemonProcess::runToEnd(
-                     {"apply", "--workspace", ws(), "-"}, &out, &err, 30000,
-                     QProcessEnvironment::systemEnvironment(),
-                     R"({"id":"s","target_file":"a.txt","patch":{"pattern":"alpha","replacement":"ALPHA"}})"),
-                 0);
+        QCOMPARE(
+            DaemonProcess::runToEnd(
+                {"apply", "--workspace", ws(), "-"}, &out, &err, 30000,
+                QProcessEnvironment::systemEnvironment(),
+                R"({"id":"s","target_file":"a.txt","patch":{"pattern":"alpha","replacement":"ALPHA"}})"),
+            0);
         QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), QByteArray("ALPHA\nbeta\n"));
     }
 
@@ -79,14 +135,14 @@ private slots:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QByteArray>("message");
         QTest::newRow("no file") << QStringList{"apply"} << QByteArray("exactly one PATCH_FILE");
-        QTest::newRow("two files") << QStringList{"apply", "a", "b"}
-                                   << QByteArray("exactly one PATCH_FILE");
-        QTest::newRow("missing file") << QStringList{"apply", "/nonexistent/patch"}
-                                      << QByteArray("cannot read");
-        QTest::newRow("bad format") << QStringList{"apply", "--format", "zip", "x"}
-                                    << QByteArray("unknown format");
-        QTest::newRow("unknown flag") << QStringList{"apply", "--frobnicate", "x"}
-                                      << QByteArray("Unknown option");
+        QTest::newRow("two files")
+            << QStringList{"apply", "a", "b"} << QByteArray("exactly one PATCH_FILE");
+        QTest::newRow("missing file")
+            << QStringList{"apply", "/nonexistent/patch"} << QByteArray("cannot read");
+        QTest::newRow("bad format")
+            << QStringList{"apply", "--format", "zip", "x"} << QByteArray("unknown format");
+        QTest::newRow("unknown flag")
+            << QStringList{"apply", "--frobnicate", "x"} << QByteArray("Unknown option");
     }
     void usageErrors()
     {
