@@ -20,6 +20,7 @@
   run DIR CMD...                        wall ms, user/sys ms and peak RSS of CMD run in DIR
   profile TOOL WORK                     bench/run's profile files gathered into one object
   journal STATE [ACK_IDS]               a stopped daemon's journal by status; acked ids missing from it
+  sqlplan STATE                         plans and times of the journal's growing queries
   exectime N CMD...                     wall ms of N runs of CMD to its exit
   heaptrack FILE                        heaptrack_print's summary and top peak consumers
   proc PID                              VmRSS, RssAnon, VmHWM (kB), CPU ms, threads of PID
@@ -138,7 +139,19 @@ def cmd_latency(args):
     out(res)
 
 
-def read_log(kind, log):
+def iso_ms(ts):
+    """Milliseconds since the epoch of an ISO 8601 time ("2026-11-23T22:45:00.123Z"), or of a
+    number of seconds (the Flask runner's "ts")."""
+    if isinstance(ts, (int, float)):
+        return ts * 1000.0
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(str(ts).replace("Z", "+00:00")).timestamp() * 1000.0
+    except ValueError:
+        return None
+
+
+def read_log(kind, log, times=None):
     ids = {}
     status = {}
     lines = 0
@@ -157,6 +170,10 @@ def read_log(kind, log):
                     except ValueError:
                         continue
                     pid, st = str(o.get("id")), o.get("status", "?")
+                    if times is not None and "ts" in o:
+                        t = iso_ms(o["ts"])
+                        if t is not None:
+                            times.append(t)
                 ids[pid] = ids.get(pid, 0) + 1
                 status[st] = status.get(st, 0) + 1
     return lines, ids, status
@@ -164,9 +181,13 @@ def read_log(kind, log):
 
 def cmd_count(args):
     kind, log = args[0], args[1]
-    lines, ids, status = read_log(kind, log)
+    times = []
+    lines, ids, status = read_log(kind, log, times)
     res = {"lines": lines, "unique_ids": len(ids), "statuses": status,
            "duplicated_ids": sum(1 for v in ids.values() if v > 1)}
+    if times:
+        res["first_ts"] = min(times) / 1000.0
+        res["last_ts"] = max(times) / 1000.0
     if len(args) > 2 and os.path.exists(args[2]):
         with open(args[2]) as f:
             acked = [ln.strip() for ln in f if ln.strip()]
@@ -226,18 +247,18 @@ def cmd_drain(args):
 def cmd_stable(args):
     path, quiet, deadline = args[0], float(args[1]), float(args[2])
     t0 = time.monotonic()
-    last, since = -1, time.monotonic()
+    last, since, since_wall = -1, time.monotonic(), time.time()
     while True:
         size = os.path.getsize(path) if os.path.exists(path) else 0
         now = time.monotonic()
         if size != last:
-            last, since = size, now
+            last, since, since_wall = size, now, time.time()
         elif now - since >= quiet:
             out({"stable": True, "waited_s": round(now - t0, 2),
-                 "last_growth_s": round(since - t0, 2)})
+                 "last_growth_s": round(since - t0, 2), "last_growth_at": since_wall})
             return
         if now - t0 > deadline:
-            out({"stable": False, "waited_s": round(now - t0, 2)})
+            out({"stable": False, "waited_s": round(now - t0, 2), "last_growth_at": since_wall})
             return
         time.sleep(0.05)
 
@@ -329,6 +350,36 @@ def cmd_journal(args):
         res["acked_not_in_journal"] = len(acked - ids)
     db.close()
     out(res)
+
+
+def cmd_sqlplan(args):
+    """sqlplan STATE_DIR: the journal queries that grow with the journal (their SQL as in
+    core/deliveryjournal.cpp), run on a stopped daemon's journal: SQLite's plan and the median
+    time of 5 runs each."""
+    import sqlite3
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(args[0], "journal.sqlite"), uri=True)
+    some = db.execute("SELECT patch_id FROM deliveries ORDER BY seq LIMIT 1 OFFSET "
+                      "(SELECT COUNT(*) / 2 FROM deliveries)").fetchone()[0]
+    pending = "status IN ('queued','applying','forwarding')"
+    queries = [
+        ("intake dedupe (each request)", "SELECT id FROM deliveries WHERE patch_id = ? AND replay_of IS NULL", (some,)),
+        ("intake queue bound (each request: pendingCount)", "SELECT COUNT(*) FROM deliveries WHERE " + pending, ()),
+        ("/deliveries?id= (patch id filter)", "SELECT seq FROM deliveries WHERE patch_id = ? ORDER BY seq DESC LIMIT 50", (some,)),
+        ("/metrics (and a relay's /health): oldest pending", "SELECT MIN(received_at) FROM deliveries WHERE " + pending, ()),
+        ("/metrics: counts by status", "SELECT status, COUNT(*) FROM deliveries GROUP BY status", ()),
+    ]
+    res = []
+    for name, sql, a in queries:
+        plan = "; ".join(r[-1] for r in db.execute("EXPLAIN QUERY PLAN " + sql, a).fetchall())
+        samples = []
+        for _ in range(5):
+            t0 = time.perf_counter_ns()
+            db.execute(sql, a).fetchall()
+            samples.append(time.perf_counter_ns() - t0)
+        res.append({"what": name, "sql": sql, "plan": plan,
+                    "ms": round(statistics.median(samples) / 1e6, 3)})
+    out({"deliveries": db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0], "queries": res})
+    db.close()
 
 
 def cmd_exectime(args):
