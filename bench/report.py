@@ -612,7 +612,7 @@ if prof:
     rw = rec_.get("wrk") or {}
     rmet = rec_.get("metrics") or {}
     rack = sum(v for k, v in (rw.get("statuses") or {}).items() if 200 <= int(k) < 300)
-    w("**On-CPU**, `perf record -F 999 -g` of the daemon while `wrk -t2 -c64` ran for %s s (%s "
+    w("**On-CPU**, `perf record -F 999` of the daemon while `wrk -t2 -c64` ran for %s s (%s "
       "acknowledged, %s/s under the profiler; %s applied meanwhile). Self time by thread, by library and "
       "by symbol:" % (f0(prof.get("seconds")), f0(rack), f0(rack / max(1e-9, (rw.get("duration_us") or 1) / 1e6)),
                       f0(rmet.get('ghost_runner_deliveries_total{status="applied"}'))))
@@ -761,8 +761,13 @@ o("| peers | adnanh/webhook %s; Flask %s on Python %s; git %s; GNU patch %s; %s 
     t.get("webhook", "?"), t.get("flask", "?"), t.get("python", "?"), t.get("git", "?"), t.get("patch", "?"), t.get("wrk", "wrk")))
 o("| durable state | journals and logs on %s (fsync reaches the disk); the apply benchmark on tmpfs |" % m.get("state_fs", "?"))
 o("| open-file limit | `ulimit -n` = %s for every process started |" % m.get("ulimit_n", "?"))
-o("| whole run | **%s s** (%s min %s s)%s |" % (wall.get("seconds", "?"), int(wall.get("seconds", 0)) // 60, int(wall.get("seconds", 0)) % 60,
-                                             "; phase B (waiting, not measured) %s s" % f0((R.get("phase_b") or {}).get("seconds")) if R.get("phase_b") else ""))
+phases = ""
+if R.get("phase_b"):
+    phases = "; phases A (intake) %s s, B (waiting, not measured) %s s, C (the rest) %s s" % (
+        f0((R.get("phase_a") or {}).get("seconds")), f0(R["phase_b"].get("seconds")),
+        f0((R.get("phase_c") or {}).get("seconds")))
+o("| whole run | **%s s** (%s min %s s) for `bench/run`, after `./dev bench` has checked the packages and the build%s |" % (
+    wall.get("seconds", "?"), int(wall.get("seconds", 0)) // 60, int(wall.get("seconds", 0)) % 60, phases))
 o("")
 o("## Targets")
 o("")
