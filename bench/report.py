@@ -224,11 +224,14 @@ if intake:
             w("- Ghost Runner, %d connections: **%s of %s acknowledged ids were in the journal after `kill -9`**; "
               "%s requests journaled in %s group commits (**%s per fsync**); %s ms of daemon CPU per "
               "request; only %s deliveries were applied while wrk ran (%s/s: the executor falls behind "
-              "the intake). The new daemon (niced, in phase B, beside the fill) %s; `a.txt` ends as `%s` "
+              "the intake)%s. The new daemon (niced, in phase B, beside the fill) %s; `a.txt` ends as `%s` "
               "after %s applied edits." % (
                   c, f0((jk.get("acked") or 0) - (jk.get("acked_not_in_journal") or 0)), f0(jk.get("acked")),
                   f0(g["d"].get("committed_requests")), f0(g["d"].get("commits")), f1(g["group"]),
                   f2(g["cpu_per_req"]), f0(g["finished_during"]), f0((g["finished_during"] or 0) / g["secs"]),
+                  ("; %s answers were `429 queue_full` once that backlog reached `server.max_queue` (10,000 by "
+                   "default): deliberate back-pressure, neither acknowledged nor counted" % f0(g["other"][429]))
+                  if g["other"].get(429) else "",
                   after, g.get("a_txt"), f0(g["applied"])))
     for c in (8, 64):
         x = intake.get(("webhook", c))
@@ -329,7 +332,7 @@ if any(lat.values()):
                 "cost." % (
                     f2(p50), ratio(p50, 2),
                     (", and p99 %s ms against 10 ms (%s)" % (f2(p99), ratio(p99, 10))) if p99 >= 10 else
-                    (" (p99 %s ms is within its 10 ms)" % f2(p99)), f0(seq_n), f1(sync_n), "; ".join(parts),
+                    (", while p99, %s ms, is within its 10 ms" % f2(p99)), f0(seq_n), f1(sync_n), "; ".join(parts),
                     f1(sync_ms), f2(seq_lat.get("p50_ms")),
                     (" The Flask pipeline syncs nothing, which is how it is faster here (p50 %s ms), and what "
                      "it gives up: what it answered can be lost with the page cache." % f2(fl["p50_ms"]))
