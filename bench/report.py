@@ -267,7 +267,8 @@ if intake:
 
 # ------------------------------------------------------------------ 2. latency
 lat = {k: R.get(k) for k in ("latency.aio.wait", "latency.aio.tail", "latency.relay.tail",
-                              "latency.relay.wait", "latency.flask.sync")}
+                              "latency.relay.wait", "latency.flask.sync", "latency.relay.c8",
+                              "latency.flask.c8")}
 seq = prof.get("seq") or {}
 seq_n = (seq.get("metrics") or {}).get('ghost_runner_deliveries_total{status="applied"}') or 0
 per_delivery = syscalls(seq.get("threads"), seq_n) if seq_n else {}
@@ -286,6 +287,9 @@ if any(lat.values()):
       "last offset every 50 µs (no inotify) until the id's line appears: send → line, to ~0.1 ms.")
     w("- **sync**: the Flask pipeline's `/webhook` answers after its runner has written the line; timed "
       "to the answer, and the line is checked to be there.")
+    w("- **8 senders**: eight clients at once, each on its own connection, each sending its next patch "
+      "as soon as its previous one's line is in the log; send → line for every patch (the log read "
+      "every 50 µs by one poller).")
     w("")
     w("| path | how | p50 | p90 | p99 | max | answers before their log line | Flask p50 ÷ this p50 |")
     w("|---|---|---|---|---|---|---|---|")
@@ -294,12 +298,15 @@ if any(lat.values()):
                          ("Ghost Runner all-in-one", "tail", lat["latency.aio.tail"]),
                          ("Ghost Runner relay → runner (two processes)", "tail (the runner's log)", lat["latency.relay.tail"]),
                          ("Ghost Runner relay → runner (two processes)", "wait (the relay's answer)", lat["latency.relay.wait"]),
-                         ("Flask pipeline (webhook → runner)", "sync", fl)):
+                         ("Ghost Runner relay → runner (two processes)", "8 senders, tail (the runner's log)", lat["latency.relay.c8"]),
+                         ("Flask pipeline (webhook → runner)", "sync", fl),
+                         ("Flask pipeline (webhook → runner)", "8 senders, tail", lat["latency.flask.c8"])):
         if d:
             w("| %s | %s | %s ms | %s ms | %s ms | %s ms | %s | %s |" % (
                 name, how, f2(d["p50_ms"]), f2(d["p90_ms"]), f2(d["p99_ms"]), f2(d["max_ms"]),
-                "–" if how.startswith("tail") else d.get("answered_before_log_line"),
-                ratio(fl["p50_ms"] if fl else None, d["p50_ms"], 2)))
+                "–" if "tail" in how else d.get("answered_before_log_line"),
+                ratio(((lat["latency.flask.c8"] if "senders" in how else fl) or {}).get("p50_ms"),
+                      d["p50_ms"], 2)))
     w("")
     aio = [x for x in (lat["latency.aio.wait"], lat["latency.aio.tail"]) if x]
     if aio:
