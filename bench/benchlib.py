@@ -436,9 +436,14 @@ def cmd_sqlplan(args):
     pending = "status IN ('queued','applying','forwarding')"
     queries = [
         ("intake dedupe (each request)", "SELECT id FROM deliveries WHERE patch_id = ? AND replay_of IS NULL", (some,)),
-        ("intake queue bound (each request: pendingCount)", "SELECT COUNT(*) FROM deliveries WHERE " + pending, ()),
+        ("intake queue bound (each request: pendingCount, capped at max_queue = 10000)",
+         "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE " + pending + " LIMIT 10000)", ()),
         ("/deliveries?id= (patch id filter)", "SELECT seq FROM deliveries WHERE patch_id = ? ORDER BY seq DESC LIMIT 50", (some,)),
-        ("/metrics (and a relay's /health): oldest pending", "SELECT MIN(received_at) FROM deliveries WHERE " + pending, ()),
+        ("/metrics (and a relay's /health): oldest pending",
+         "SELECT received_at FROM deliveries WHERE seq = (SELECT MIN(s) FROM ("
+         "SELECT MIN(seq) AS s FROM deliveries WHERE status = 'queued' UNION ALL "
+         "SELECT MIN(seq) FROM deliveries WHERE status = 'applying' UNION ALL "
+         "SELECT MIN(seq) FROM deliveries WHERE status = 'forwarding'))", ()),
         ("/metrics: counts by status", "SELECT status, COUNT(*) FROM deliveries GROUP BY status", ()),
     ]
     res = []
