@@ -37,6 +37,13 @@ bool nestingWithin(const QByteArray &body, int limit)
 }
 } // namespace
 
+Error Envelope::unknownFormat(const QString &format)
+{
+    return envelopeError("unknown_format",
+                         QStringLiteral("unknown format \"%1\"; use one of %2")
+                             .arg(format, knownFormats().join(QStringLiteral(", "))));
+}
+
 const QStringList &Envelope::knownFormats()
 {
     static const QStringList formats{"auto",        "pattern",        "mutations", "unified",
@@ -77,9 +84,7 @@ Result<Envelope> Envelope::fromText(const QByteArray &text, const QString &id,
                                     const QString &format, bool dryRun)
 {
     if (!knownFormats().contains(format))
-        return envelopeError("unknown_format",
-                             QStringLiteral("unknown format \"%1\"; use one of %2")
-                                 .arg(format, knownFormats().join(QStringLiteral(", "))));
+        return unknownFormat(format);
     Envelope e;
     e.id = id;
     e.requestedFormat = format;
@@ -148,10 +153,7 @@ Result<Envelope> Envelope::parse(const QByteArray &body)
         return envelopeError("bad_envelope", "\"format\" must be a string");
     e.requestedFormat = format.toString(QStringLiteral("auto"));
     if (!knownFormats().contains(e.requestedFormat))
-        return envelopeError(
-            "unknown_format",
-            QStringLiteral("unknown format \"%1\"; use one of %2")
-                .arg(e.requestedFormat, knownFormats().join(QStringLiteral(", "))));
+        return unknownFormat(e.requestedFormat);
     e.format = e.requestedFormat;
     if (e.format == QLatin1String("auto")) {
         e.format = detectFormat(e.json);

@@ -16,6 +16,7 @@ public:
     static Result<Envelope> parse(const QByteArray &body);
     // The formats an envelope may name; "auto" detects one of the others.
     static const QStringList &knownFormats();
+    static Error unknownFormat(const QString &format); // "unknown_format", listing the known ones
     // Which format a body is in, from its fields and text (empty when none fits).
     static QString detectFormat(const QJsonObject &json);
     // Which text format a raw patch is in (unified, apply_patch, search_replace; empty if none).

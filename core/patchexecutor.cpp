@@ -1,24 +1,14 @@
 #include "patchexecutor.h"
 
+#include "applypatchparser.h"
 #include "mutationsparser.h"
 #include "patternedit.h"
+#include "searchreplaceparser.h"
 #include "stagedtree.h"
+#include "unifieddiffparser.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
-
-#if __has_include("unifieddiffparser.h")
-#include "unifieddiffparser.h"
-#define GR_HAS_UNIFIED 1
-#endif
-#if __has_include("applypatchparser.h")
-#include "applypatchparser.h"
-#define GR_HAS_APPLY_PATCH 1
-#endif
-#if __has_include("searchreplaceparser.h")
-#include "searchreplaceparser.h"
-#define GR_HAS_SEARCH_REPLACE 1
-#endif
 
 PatchExecutor::PatchExecutor(Workspace *workspace, CommandRunner commands)
     : m_workspace(workspace), m_commands(std::move(commands))
@@ -74,19 +64,13 @@ Result<ChangeSet> PatchExecutor::plan(const Envelope &envelope) const
         return makeError("bad_patch", QStringLiteral("a %1 patch needs its text in \"patch\" or "
                                                      "\"diff\"")
                                           .arg(format));
-#ifdef GR_HAS_UNIFIED
     } else if (format == QLatin1String("unified")) {
         s = UnifiedDiffParser::apply(text, tree);
-#endif
-#ifdef GR_HAS_APPLY_PATCH
     } else if (format == QLatin1String("apply_patch")) {
         s = ApplyPatchParser::apply(text, tree);
-#endif
-#ifdef GR_HAS_SEARCH_REPLACE
     } else if (format == QLatin1String("search_replace")) {
         // An envelope may name the file in target_file instead of a line before the block.
         s = SearchReplaceParser::apply(text, tree, envelope.json.value("target_file").toString());
-#endif
     } else {
         return makeError(
             "unsupported_format",

@@ -40,8 +40,7 @@ int ApplyCommand::run(const QStringList &args)
         return Cli::fail(Cli::UsageError, "apply needs exactly one PATCH_FILE (or -); see --help");
     const QString format = p.value("format");
     if (!Envelope::knownFormats().contains(format))
-        return Cli::fail(Cli::UsageError, QStringLiteral("unknown format \"%1\"; use one of %2")
-                                              .arg(format, Envelope::knownFormats().join(", ")));
+        return Cli::fail(Cli::UsageError, Envelope::unknownFormat(format).message);
     const QString name = p.positionalArguments().first();
     const Result<QByteArray> input = PatchInput::read(name);
     if (!input.ok())
