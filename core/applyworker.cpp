@@ -14,7 +14,10 @@ ApplyWorker::ApplyWorker(Workspace *workspace, CommandRunner commands, QObject *
     m_pool.setExpiryTimeout(-1);
 }
 
-ApplyWorker::~ApplyWorker() { m_pool.waitForDone(); }
+ApplyWorker::~ApplyWorker()
+{
+    m_pool.waitForDone();
+}
 
 void ApplyWorker::deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
                           Done done)
@@ -44,8 +47,9 @@ void ApplyWorker::deliver(const Delivery &delivery, const QByteArray &body, Prog
 
 void ApplyWorker::confirmed(const QString &deliveryId, const Outcome &outcome)
 {
+    // Dropping the transaction's backups is the worker's, before its next patch.
     if (outcome.applied())
-        m_executor.workspace()->finalize(deliveryId);
+        m_pool.start([this, deliveryId] { m_executor.workspace()->finalize(deliveryId); });
 }
 
 void ApplyWorker::recover(const std::function<bool(const QString &)> &isSettled)

@@ -21,7 +21,7 @@ struct Config
     int idleTimeoutS = 30;
     int requestTimeoutS = 30;
     int maxConnections = 256;
-    int maxQueue = 10000;                        // unfinished deliveries before intake answers 429
+    int maxQueue = 100000;                       // unfinished deliveries before intake answers 429
     int maxWaitS = 60;                           // cap of ?wait=SECONDS
     QString readAccess = QStringLiteral("open"); // open | loopback | token
     // [paths]

@@ -9,7 +9,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -30,10 +29,10 @@ Status ConfirmationLog::open(const QString &path)
     m_fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
                   0644);
     if (m_fd < 0)
-        return makeError("log_not_writable", QStringLiteral("cannot open the confirmation log "
-                                                            "%1: %2")
-                                                 .arg(path, QString::fromLocal8Bit(
-                                                                std::strerror(errno))));
+        return makeError("log_not_writable",
+                         QStringLiteral("cannot open the confirmation log "
+                                        "%1: %2")
+                             .arg(path, QString::fromLocal8Bit(std::strerror(errno))));
     return {};
 }
 
@@ -43,11 +42,9 @@ QByteArray ConfirmationLog::formatLine(const QString &delivery, const QString &p
     // Fields in the order people read them (SPEC.md): when, which, what happened, details.
     const QJsonObject fields = outcome.toJson();
     QList<QPair<QString, QJsonValue>> ordered{
-        {"ts", QtCompat::isoUtc(whenMs)},
-        {"delivery", delivery},
-        {"id", patchId}};
-    for (const char *key : {"status", "format", "dry_run", "files", "notes", "output", "error",
-                            "duration_ms"}) {
+        {"ts", QtCompat::isoUtc(whenMs)}, {"delivery", delivery}, {"id", patchId}};
+    for (const char *key :
+         {"status", "format", "dry_run", "files", "notes", "output", "error", "duration_ms"}) {
         if (fields.contains(QLatin1String(key)))
             ordered.append({QLatin1String(key), fields.value(QLatin1String(key))});
     }
@@ -110,4 +107,38 @@ std::optional<QJsonObject> ConfirmationLog::find(const QString &delivery) const
         }
     }
     return found;
+}
+
+void ConfirmationLog::scanBackwards(const std::function<bool(const QJsonObject &)> &visit) const
+{
+    QFile f(m_path);
+    if (!f.open(QIODevice::ReadOnly))
+        return;
+    constexpr qint64 kBlock = 64 * 1024;
+    qint64 end = f.size();
+    QByteArray tail; // the start of a line whose beginning is in an earlier block
+    while (end > 0) {
+        const qint64 start = qMax<qint64>(0, end - kBlock);
+        if (!f.seek(start))
+            return;
+        QByteArray block = f.read(end - start) + tail;
+        end = start;
+        // Every complete line in the block, newest first; the first (maybe partial) one waits for
+        // the block before it, unless this is the start of the file.
+        qsizetype lineEnd = block.size();
+        for (qsizetype nl = block.lastIndexOf('\n', lineEnd - 1); nl >= 0 || start == 0;
+             nl = lineEnd > 0 ? block.lastIndexOf('\n', lineEnd - 1) : -1) {
+            const qsizetype lineStart = nl + 1;
+            if (lineEnd > lineStart) {
+                const QJsonDocument doc =
+                    QJsonDocument::fromJson(block.mid(lineStart, lineEnd - lineStart));
+                if (doc.isObject() && !visit(doc.object()))
+                    return;
+            }
+            lineEnd = nl;
+            if (nl < 0)
+                break;
+        }
+        tail = lineEnd > 0 ? block.left(lineEnd) : QByteArray();
+    }
 }

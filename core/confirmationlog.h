@@ -6,7 +6,7 @@
 
 #include <QJsonObject>
 #include <QString>
-
+#include <functional>
 #include <optional>
 
 class ConfirmationLog
@@ -20,8 +20,11 @@ public:
     Status open(const QString &path);
     QString path() const { return m_path; }
     Status append(const QString &delivery, const QString &patchId, const Outcome &outcome);
-    // The line logged for a delivery, if any (used when recovering after a crash).
+    // The line logged for a delivery, if any.
     std::optional<QJsonObject> find(const QString &delivery) const;
+    // Hands the lines to `visit` from the last one back, until it returns false (recovery after
+    // a crash reads only the newest lines this way).
+    void scanBackwards(const std::function<bool(const QJsonObject &)> &visit) const;
     static QByteArray formatLine(const QString &delivery, const QString &patchId,
                                  const Outcome &outcome, qint64 whenMs);
 

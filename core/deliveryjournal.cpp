@@ -23,8 +23,12 @@ QJsonObject parseJson(const QString &s)
     return s.isEmpty() ? QJsonObject() : QJsonDocument::fromJson(s.toUtf8()).object();
 }
 
-const char *kColumns = "seq, id, patch_id, format, status, dedupe_key, replay_of, source, "
-                       "received_at, finished_at, attempts, next_attempt_at, outcome";
+#define GR_COLUMNS                                                                                 \
+    "seq, id, patch_id, format, status, dedupe_key, replay_of, source, received_at, "              \
+    "finished_at, attempts, next_attempt_at, outcome"
+const char *kColumns = GR_COLUMNS;
+// One delivery by a condition, with its body hash (column 13) for the dedupe checks.
+#define GR_SELECT_EXISTING "SELECT " GR_COLUMNS ", body_hash FROM deliveries WHERE "
 
 Delivery fromRow(const QSqlQuery &q)
 {
@@ -52,6 +56,7 @@ DeliveryJournal::DeliveryJournal()
 
 DeliveryJournal::~DeliveryJournal()
 {
+    m_statements.clear(); // before the connection goes
     {
         QSqlDatabase d = QSqlDatabase::database(m_connection, false);
         if (d.isOpen())
@@ -63,6 +68,34 @@ DeliveryJournal::~DeliveryJournal()
 QSqlDatabase DeliveryJournal::db() const
 {
     return QSqlDatabase::database(m_connection, false);
+}
+
+QSqlQuery &DeliveryJournal::statement(const char *sql) const
+{
+    auto it = m_statements.find(sql);
+    if (it == m_statements.end()) {
+        QSqlQuery q(db());
+        q.setForwardOnly(true);
+        q.prepare(QString::fromLatin1(sql)); // a failure shows when it runs
+        it = m_statements.insert(sql, q);
+    }
+    return *it;
+}
+
+bool DeliveryJournal::run(QSqlQuery &q, const QVariantList &values) const
+{
+    for (int i = 0; i < values.size(); ++i)
+        q.bindValue(i, values.at(i));
+    return q.exec();
+}
+
+void DeliveryJournal::setDurable(bool full)
+{
+    if (m_fullSync == full)
+        return;
+    // Outside any transaction; takes effect from the next commit on this connection.
+    if (run(statement(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"), {}))
+        m_fullSync = full;
 }
 
 bool DeliveryJournal::isOpen() const
@@ -128,6 +161,12 @@ Status DeliveryJournal::open(const QString &path)
             return fail(QStringLiteral("cannot prepare the journal %1").arg(path),
                         q.lastError().text());
     }
+    m_fullSync = true;
+    if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM deliveries WHERE status IN "
+                               "('queued','applying','forwarding')")) ||
+        !q.next())
+        return fail(QStringLiteral("cannot read the journal %1").arg(path), q.lastError().text());
+    m_pending = q.value(0).toLongLong();
     m_lastError.clear();
     return {};
 }
@@ -139,26 +178,27 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
         Delivery delivery;
         QByteArray bodyHash;
     };
-    auto existing = [&](const char *where, const QString &value) -> Result<std::optional<Found>> {
-        QSqlQuery q(d);
-        q.prepare(QStringLiteral("SELECT %1, body_hash FROM deliveries WHERE %2")
-                      .arg(QLatin1String(kColumns), QLatin1String(where)));
-        q.addBindValue(value);
-        if (!q.exec())
+    Q_UNUSED(d);
+    auto existing = [&](const char *sql, const QString &value) -> Result<std::optional<Found>> {
+        QSqlQuery &q = statement(sql);
+        if (!run(q, {value}))
             return fail("cannot read the journal", q.lastError().text()).error();
-        if (!q.next())
-            return std::optional<Found>();
-        return std::optional<Found>(Found{fromRow(q), q.value(13).toByteArray()});
+        std::optional<Found> found;
+        if (q.next())
+            found = Found{fromRow(q), q.value(13).toByteArray()};
+        q.finish();
+        return found;
     };
     if (!r.dedupeKey.isEmpty()) {
-        const auto byKey = existing("dedupe_key = ?", r.dedupeKey);
+        const auto byKey = existing(GR_SELECT_EXISTING "dedupe_key = ?", r.dedupeKey);
         if (!byKey.ok())
             return byKey.error();
         if (byKey->has_value())
             return RecordResult{(*byKey)->delivery, true};
     }
     if (r.replayOf.isEmpty()) {
-        const auto byId = existing("patch_id = ? AND replay_of IS NULL", r.patchId);
+        const auto byId =
+            existing(GR_SELECT_EXISTING "patch_id = ? AND replay_of IS NULL", r.patchId);
         if (!byId.ok())
             return byId.error();
         if (byId->has_value()) {
@@ -174,7 +214,7 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
     }
     // A given delivery id (a relay's) names one delivery; another patch cannot take it over.
     if (!r.deliveryId.isEmpty()) {
-        const auto byDeliveryId = existing("id = ?", r.deliveryId);
+        const auto byDeliveryId = existing(GR_SELECT_EXISTING "id = ?", r.deliveryId);
         if (!byDeliveryId.ok())
             return byDeliveryId.error();
         if (byDeliveryId->has_value())
@@ -195,35 +235,20 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
     del.source = r.source;
     del.receivedAtMs = r.receivedAtMs > 0 ? r.receivedAtMs : nowMs();
     const qint64 journaledAt = nowMs();
-    QSqlQuery q(d);
-    q.prepare(QStringLiteral(
+    const QVariant null{QMetaType(QMetaType::QString)};
+    QSqlQuery &q = statement(
         "INSERT INTO deliveries (id, patch_id, body_hash, dedupe_key, format, status, replay_of,"
-        " source, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    q.addBindValue(del.id);
-    q.addBindValue(del.patchId);
-    q.addBindValue(QString::fromLatin1(r.bodyHash));
-    q.addBindValue(r.dedupeKey.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : r.dedupeKey);
-    q.addBindValue(del.format);
-    q.addBindValue(del.status);
-    q.addBindValue(r.replayOf.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : r.replayOf);
-    q.addBindValue(r.source);
-    q.addBindValue(del.receivedAtMs);
-    q.addBindValue(r.body);
-    bool ok = q.exec();
+        " source, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    bool ok = run(q, {del.id, del.patchId, QString::fromLatin1(r.bodyHash),
+                      r.dedupeKey.isEmpty() ? null : QVariant(r.dedupeKey), del.format, del.status,
+                      r.replayOf.isEmpty() ? null : QVariant(r.replayOf), r.source,
+                      del.receivedAtMs, r.body});
     QString insertError;
     if (ok) {
         del.seq = q.lastInsertId().toLongLong();
-        QSqlQuery ev(d);
-        ev.prepare(QStringLiteral("INSERT INTO events (delivery, at, state, detail) VALUES "
-                                  "(?, ?, ?, ?), (?, ?, ?, ?)"));
-        for (const auto &[at, state] : {std::pair<qint64, QString>{del.receivedAtMs, "received"},
-                                        {journaledAt, "journaled"}}) {
-            ev.addBindValue(del.id);
-            ev.addBindValue(at);
-            ev.addBindValue(state);
-            ev.addBindValue(QString());
-        }
-        ok = ev.exec();
+        QSqlQuery &ev = statement("INSERT INTO events (delivery, at, state, detail) VALUES "
+                                  "(?, ?, 'received', NULL), (?, ?, 'journaled', NULL)");
+        ok = run(ev, {del.id, del.receivedAtMs, del.id, journaledAt});
         if (!ok)
             insertError = ev.lastError().text();
     } else {
@@ -252,21 +277,28 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
             failed.append(e);
         return failed;
     };
+    setDurable(true); // a 202 means on disk
     if (!d.transaction())
         return failAll("cannot begin a journal transaction", d.lastError().text());
     // One transaction, one fsync, for every delivery that arrived together (group commit). A
     // savepoint per delivery keeps one bad insert from taking its neighbours with it, and a
     // later request in the batch sees the earlier ones, so duplicates within it are found.
-    QSqlQuery sp(d);
+    QSqlQuery &savepoint = statement("SAVEPOINT one");
+    QSqlQuery &release = statement("RELEASE one");
+    QSqlQuery &rollbackTo = statement("ROLLBACK TO one");
+    qint64 added = 0;
     for (const RecordRequest &r : requests) {
-        if (!sp.exec(QStringLiteral("SAVEPOINT one"))) {
+        if (!run(savepoint, {})) {
+            const QString err = savepoint.lastError().text();
             d.rollback();
-            return failAll("cannot begin a journal savepoint", sp.lastError().text());
+            return failAll("cannot begin a journal savepoint", err);
         }
         Result<RecordResult> one = recordOne(d, r);
-        sp.exec(one.ok() ? QStringLiteral("RELEASE one") : QStringLiteral("ROLLBACK TO one"));
         if (!one.ok())
-            sp.exec(QStringLiteral("RELEASE one"));
+            run(rollbackTo, {});
+        run(release, {});
+        if (one.ok() && !one->duplicate)
+            ++added;
         results.append(std::move(one));
     }
     if (!d.commit()) {
@@ -274,6 +306,7 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
         d.rollback();
         return failAll("cannot commit the delivery to the journal", err);
     }
+    m_pending += added;
     bool anyFailed = false;
     for (const auto &r : results)
         anyFailed = anyFailed || (!r.ok() && r.error().code != QLatin1String("conflict"));
@@ -284,14 +317,10 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
 
 Status DeliveryJournal::addEvent(const QString &id, const QString &state, const QJsonObject &detail)
 {
-    QSqlQuery q(db());
-    q.prepare(
-        QStringLiteral("INSERT INTO events (delivery, at, state, detail) VALUES (?, ?, ?, ?)"));
-    q.addBindValue(id);
-    q.addBindValue(nowMs());
-    q.addBindValue(state);
-    q.addBindValue(jsonText(detail));
-    if (!q.exec())
+    setDurable(false); // outside a transaction: a timeline event of its own
+    QSqlQuery &q =
+        statement("INSERT INTO events (delivery, at, state, detail) VALUES (?, ?, ?, ?)");
+    if (!run(q, {id, nowMs(), state, jsonText(detail)}))
         return fail("cannot add to the delivery timeline", q.lastError().text());
     return {};
 }
@@ -301,8 +330,22 @@ Status DeliveryJournal::updateWithEvent(const QString &id, const QString &sql,
                                         const QString &event, const QJsonObject &detail)
 {
     // One transaction: the row's new state and its timeline event land together or not at all.
+    // NORMAL sync (see the header): ordered and atomic, on disk with the next FULL commit.
     QSqlDatabase d = db();
+    setDurable(false);
     d.transaction();
+    QSqlQuery &before = statement("SELECT status FROM deliveries WHERE id = ?");
+    if (!run(before, {id})) {
+        d.rollback();
+        return fail(failure, before.lastError().text());
+    }
+    if (!before.next()) {
+        before.finish();
+        d.rollback();
+        return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
+    }
+    const bool wasPending = !Delivery::isFinalStatus(before.value(0).toString());
+    before.finish();
     QSqlQuery q(d);
     q.prepare(sql);
     for (const QVariant &v : values)
@@ -312,16 +355,21 @@ Status DeliveryJournal::updateWithEvent(const QString &id, const QString &sql,
         d.rollback();
         return fail(failure, q.lastError().text());
     }
-    if (q.numRowsAffected() == 0) {
+    QSqlQuery &ev =
+        statement("INSERT INTO events (delivery, at, state, detail) VALUES (?, ?, ?, ?)");
+    if (!run(ev, {id, nowMs(), event, jsonText(detail)})) {
+        const QString err = ev.lastError().text();
         d.rollback();
-        return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
-    }
-    if (Status s = addEvent(id, event, detail); !s.ok()) {
-        d.rollback();
-        return s;
+        return fail("cannot add to the delivery timeline", err);
     }
     if (!d.commit())
         return fail(QStringLiteral("cannot commit to the journal"), d.lastError().text());
+    QSqlQuery &after = statement("SELECT status FROM deliveries WHERE id = ?");
+    if (run(after, {id}) && after.next()) {
+        const bool isPending = !Delivery::isFinalStatus(after.value(0).toString());
+        m_pending += int(isPending) - int(wasPending);
+    }
+    after.finish();
     return {};
 }
 
@@ -348,38 +396,34 @@ Status DeliveryJournal::finish(const QString &id, const Outcome &outcome)
 
 Status DeliveryJournal::scheduleAttempt(const QString &id, int attempts, qint64 nextAttemptAtMs)
 {
-    QSqlQuery q(db());
-    q.prepare(
-        QStringLiteral("UPDATE deliveries SET attempts = ?, next_attempt_at = ? WHERE id = ?"));
-    q.addBindValue(attempts);
-    q.addBindValue(nextAttemptAtMs);
-    q.addBindValue(id);
-    if (!q.exec())
+    setDurable(false);
+    QSqlQuery &q =
+        statement("UPDATE deliveries SET attempts = ?, next_attempt_at = ? WHERE id = ?");
+    if (!run(q, {attempts, nextAttemptAtMs, id}))
         return fail("cannot schedule a retry", q.lastError().text());
     return {};
 }
 
 Result<Delivery> DeliveryJournal::find(const QString &id, bool withTimeline) const
 {
-    QSqlQuery q(db());
-    q.prepare(
-        QStringLiteral("SELECT %1 FROM deliveries WHERE id = ?").arg(QLatin1String(kColumns)));
-    q.addBindValue(id);
-    if (!q.exec())
+    QSqlQuery &q = statement(GR_SELECT_EXISTING "id = ?");
+    if (!run(q, {id}))
         return makeError("journal_failed", q.lastError().text());
-    if (!q.next())
+    if (!q.next()) {
+        q.finish();
         return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
+    }
     Delivery d = fromRow(q);
+    q.finish();
     if (withTimeline) {
-        QSqlQuery ev(db());
-        ev.prepare(
-            QStringLiteral("SELECT at, state, detail FROM events WHERE delivery = ? ORDER BY seq"));
-        ev.addBindValue(id);
-        if (ev.exec()) {
+        QSqlQuery &ev =
+            statement("SELECT at, state, detail FROM events WHERE delivery = ? ORDER BY seq");
+        if (run(ev, {id})) {
             while (ev.next())
                 d.events.append({ev.value(0).toLongLong(), ev.value(1).toString(),
                                  parseJson(ev.value(2).toString())});
         }
+        ev.finish();
     }
     return d;
 }
@@ -437,14 +481,42 @@ Result<QList<Delivery>> DeliveryJournal::pending() const
     return out;
 }
 
-QByteArray DeliveryJournal::body(const QString &id) const
+Result<QList<Delivery>> DeliveryJournal::inProgress() const
 {
     QSqlQuery q(db());
-    q.prepare(QStringLiteral("SELECT body FROM deliveries WHERE id = ?"));
-    q.addBindValue(id);
-    if (q.exec() && q.next())
-        return q.value(0).toByteArray();
-    return QByteArray();
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE status IN "
+                             "('applying','forwarding') ORDER BY seq")
+                  .arg(QLatin1String(kColumns)));
+    if (!q.exec())
+        return makeError("journal_failed", q.lastError().text());
+    QList<Delivery> out;
+    while (q.next())
+        out.append(fromRow(q));
+    return out;
+}
+
+Result<QList<DeliveryJournal::QueuedRef>> DeliveryJournal::queuedAfter(qint64 afterSeq,
+                                                                       int limit) const
+{
+    QSqlQuery &q = statement("SELECT seq, id, patch_id FROM deliveries WHERE status = 'queued'"
+                             " AND seq > ? ORDER BY seq LIMIT ?");
+    if (!run(q, {afterSeq, limit}))
+        return makeError("journal_failed", q.lastError().text());
+    QList<QueuedRef> out;
+    while (q.next())
+        out.append({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString()});
+    q.finish();
+    return out;
+}
+
+QByteArray DeliveryJournal::body(const QString &id) const
+{
+    QSqlQuery &q = statement("SELECT body FROM deliveries WHERE id = ?");
+    QByteArray out;
+    if (run(q, {id}) && q.next())
+        out = q.value(0).toByteArray();
+    q.finish();
+    return out;
 }
 
 QHash<QString, qint64> DeliveryJournal::countsByStatus() const
@@ -458,20 +530,9 @@ QHash<QString, qint64> DeliveryJournal::countsByStatus() const
     return out;
 }
 
-qint64 DeliveryJournal::pendingCount(qint64 cap) const
+qint64 DeliveryJournal::pendingCount() const
 {
-    QSqlQuery q(db());
-    // With a cap, counting stops there: the intake's queue bound needs no more, and a count of
-    // a large backlog would otherwise read every queued row on every request.
-    const QString pending = QStringLiteral("SELECT 1 FROM deliveries WHERE status IN "
-                                           "('queued','applying','forwarding')");
-    const QString sql =
-        cap > 0 ? QStringLiteral("SELECT COUNT(*) FROM (%1 LIMIT %2)").arg(pending).arg(cap)
-                : QStringLiteral("SELECT COUNT(*) FROM (%1)").arg(pending);
-    if (q.exec(sql) && q.next())
-        return q.value(0).toLongLong();
-    m_lastError = q.lastError().text();
-    return -1;
+    return isOpen() ? m_pending : -1;
 }
 
 qint64 DeliveryJournal::oldestPendingReceivedMs() const

@@ -1,8 +1,13 @@
 #pragma once
-// The only durable state: every delivery and its timeline in SQLite (WAL, synchronous=FULL, so
-// a commit is on disk before the caller answers 202). Deduplicates on the patch id (same body:
-// the existing delivery; different body: a conflict) and on sender delivery keys (webhook-id,
-// X-GitHub-Delivery, a relay's delivery id). Lives on one thread: the one that opened it.
+// The only durable state: every delivery and its timeline in SQLite (WAL). Intake commits are
+// synchronous=FULL: on disk before the caller answers 202. Later state changes (applying,
+// forwarding, the outcome) commit with synchronous=NORMAL: atomic, in order, and on disk with
+// the next intake commit or checkpoint. A power loss can take the newest of those back, never
+// a delivery; recovery rebuilds them from the truths written before them (the fsynced
+// confirmation line, the workspace's transaction record). Deduplicates on the patch id (same
+// body: the existing delivery; different body: a conflict) and on sender delivery keys
+// (webhook-id, X-GitHub-Delivery, a relay's delivery id). Lives on one thread: the one that
+// opened it. Its hot statements are prepared once and kept.
 
 #include "delivery.h"
 #include "result.h"
@@ -70,10 +75,22 @@ public:
     Result<QList<Delivery>> list(const DeliveryFilter &filter) const;
     // Unfinished deliveries in order of receipt.
     Result<QList<Delivery>> pending() const;
+    // Deliveries being applied or forwarded (not queued): what a crash interrupted.
+    Result<QList<Delivery>> inProgress() const;
+    // Queued deliveries after seq `afterSeq`, in order, at most `limit`: the dispatcher reads its
+    // queue from here in pages, so a backlog stays on disk.
+    struct QueuedRef
+    {
+        qint64 seq = 0;
+        QString id;
+        QString patchId;
+    };
+    Result<QList<QueuedRef>> queuedAfter(qint64 afterSeq, int limit) const;
     QByteArray body(const QString &id) const;
     QHash<QString, qint64> countsByStatus() const;
-    // Deliveries not finished yet (queued, applying, forwarding); with cap > 0, at most cap.
-    qint64 pendingCount(qint64 cap = -1) const;
+    // Deliveries not finished yet (queued, applying, forwarding), kept in memory since open()
+    // (this instance is the only writer); -1 when the journal is not open.
+    qint64 pendingCount() const;
     qint64 oldestPendingReceivedMs() const;
     // The last storage error, or empty: /health reads it.
     QString lastError() const { return m_lastError; }
@@ -85,8 +102,15 @@ private:
     Status updateWithEvent(const QString &id, const QString &sql, const QVariantList &values,
                            const QString &failure, const QString &event, const QJsonObject &detail);
     QSqlDatabase db() const;
+    // A statement prepared once for this connection and kept; bound and run by run().
+    QSqlQuery &statement(const char *sql) const;
+    bool run(QSqlQuery &q, const QVariantList &values) const;
+    void setDurable(bool full);
 
     QString m_connection;
     QString m_path;
     mutable QString m_lastError;
+    mutable QHash<const char *, QSqlQuery> m_statements;
+    qint64 m_pending = -1;
+    bool m_fullSync = true;
 };

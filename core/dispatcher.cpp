@@ -2,6 +2,7 @@
 
 #include <QEventLoop>
 #include <QLoggingCategory>
+#include <QPointer>
 
 Q_LOGGING_CATEGORY(lcDispatch, "ghostrunner.dispatch")
 
@@ -10,41 +11,69 @@ Dispatcher::Dispatcher(DeliveryJournal *journal, ConfirmationLog *log, DeliveryS
     : QObject(parent), m_journal(journal), m_log(log), m_sink(sink)
 {
     m_logRetry.setSingleShot(true);
+    m_logWriter.setMaxThreadCount(1);
+    m_logWriter.setExpiryTimeout(-1);
 }
 
 Status Dispatcher::recover()
 {
-    const Result<QList<Delivery>> pending = m_journal->pending();
-    if (!pending.ok())
-        return pending.error();
-    // A crash after the log line but before the journal: the line is the truth.
-    for (const Delivery &d : *pending) {
-        if (d.status == QLatin1String("queued"))
-            continue;
-        if (const auto line = m_log->find(d.id)) {
-            const Outcome o = Outcome::fromJson(*line);
-            qCInfo(lcDispatch, "delivery %s: recovered outcome %s from the confirmation log",
-                   qPrintable(d.id), qPrintable(o.status));
-            if (Status s = m_journal->finish(d.id, o); !s.ok())
-                return s;
-        }
-    }
+    // A crash after the log line but before the journal caught up: the line is the truth. Lines
+    // are appended in the order deliveries finish, and the journal's state changes commit in
+    // that same order (a power loss can take back only the newest of them, see
+    // DeliveryJournal), so the log is read from its end back to the first line whose delivery
+    // the journal already shows as finished.
+    Status failed;
+    m_log->scanBackwards([&](const QJsonObject &line) {
+        const QString id = line.value(QLatin1String("delivery")).toString();
+        const Result<Delivery> d = m_journal->find(id, false);
+        if (!d.ok())
+            return true; // not in this journal
+        if (d->isFinal())
+            return false;
+        const Outcome o = Outcome::fromJson(line);
+        qCInfo(lcDispatch, "delivery %s: recovered outcome %s from the confirmation log",
+               qPrintable(id), qPrintable(o.status));
+        failed = m_journal->finish(id, o);
+        return failed.ok();
+    });
+    if (!failed.ok())
+        return failed;
     m_sink->recover([this](const QString &id) {
         const Result<Delivery> d = m_journal->find(id, false);
         return d.ok() && d->isFinal();
     });
-    const Result<QList<Delivery>> still = m_journal->pending();
-    if (!still.ok())
-        return still.error();
-    for (const Delivery &d : *still) {
-        if (d.status != QLatin1String("queued")) {
-            qCInfo(lcDispatch, "delivery %s: resuming after a restart", qPrintable(d.id));
-            if (Status s = m_journal->setStatus(d.id, "queued", "resumed"); !s.ok())
-                return s;
-        }
-        m_queue.enqueue({d.id, d.patchId});
+    const Result<QList<Delivery>> interrupted = m_journal->inProgress();
+    if (!interrupted.ok())
+        return interrupted.error();
+    for (const Delivery &d : *interrupted) {
+        qCInfo(lcDispatch, "delivery %s: resuming after a restart", qPrintable(d.id));
+        if (Status s = m_journal->setStatus(d.id, "queued", "resumed"); !s.ok())
+            return s;
     }
+    m_queue.clear();
+    m_readUpTo = 0;
+    m_more = true; // the first page is read when the first delivery is taken
     return {};
+}
+
+bool Dispatcher::takeNext(DeliveryJournal::QueuedRef *next)
+{
+    if (m_queue.isEmpty() && m_more) {
+        const auto page = m_journal->queuedAfter(m_readUpTo, kPage);
+        if (!page.ok()) {
+            qCCritical(lcDispatch, "cannot read the queue: %s", qPrintable(page.error().message));
+            return false;
+        }
+        for (const auto &ref : *page)
+            m_queue.enqueue(ref);
+        if (!page->isEmpty())
+            m_readUpTo = page->last().seq;
+        m_more = page->size() == kPage;
+    }
+    if (m_queue.isEmpty())
+        return false;
+    *next = m_queue.dequeue();
+    return true;
 }
 
 void Dispatcher::start()
@@ -55,7 +84,13 @@ void Dispatcher::start()
 
 void Dispatcher::enqueue(const Delivery &delivery)
 {
-    m_queue.enqueue({delivery.id, delivery.patchId});
+    // Past a page, or behind deliveries still in the journal, it waits there for its turn.
+    if (m_more || m_queue.size() >= kPage) {
+        m_more = true;
+    } else {
+        m_queue.enqueue({delivery.seq, delivery.id, delivery.patchId});
+        m_readUpTo = delivery.seq;
+    }
     emit deliveryChanged(delivery.id, delivery.patchId, delivery.status);
     pump();
 }
@@ -72,12 +107,12 @@ void Dispatcher::setPaused(bool paused)
 
 void Dispatcher::pump()
 {
-    if (!m_started || m_paused || m_draining || isBusy() || m_queue.isEmpty()) {
-        if (!isBusy() && (m_queue.isEmpty() || m_paused))
+    DeliveryJournal::QueuedRef item;
+    if (!m_started || m_paused || m_draining || isBusy() || !takeNext(&item)) {
+        if (!isBusy() && (m_paused || (m_queue.isEmpty() && !m_more)))
             emit idle();
         return;
     }
-    const Item item = m_queue.dequeue();
     m_current = item.id;
     const QString active = m_sink->activeStatus();
     if (Status s = m_journal->setStatus(item.id, active, active); !s.ok())
@@ -105,9 +140,29 @@ void Dispatcher::pump()
 
 void Dispatcher::onDone(const QString &id, const QString &patchId, const Outcome &outcome)
 {
-    // The confirmation line comes first; until it is on disk nobody hears of the outcome.
-    if (Status s = m_log->append(id, patchId, outcome); !s.ok()) {
-        m_logError = s.error().message;
+    // The confirmation line comes first; until it is on disk nobody hears of the outcome. It is
+    // written and fsynced on a thread of its own, so the intake (this thread) goes on meanwhile;
+    // the delivery stays current (isBusy) until it is settled, so lines keep their order.
+    QPointer<Dispatcher> self(this);
+    ConfirmationLog *log = m_log;
+    m_logWriter.start([self, log, id, patchId, outcome] {
+        const Status appended = log->append(id, patchId, outcome);
+        if (self)
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, id, patchId, outcome, appended] {
+                    if (self)
+                        self->onLogged(id, patchId, outcome, appended);
+                },
+                Qt::QueuedConnection);
+    });
+}
+
+void Dispatcher::onLogged(const QString &id, const QString &patchId, const Outcome &outcome,
+                          const Status &appended)
+{
+    if (!appended.ok()) {
+        m_logError = appended.error().message;
         qCCritical(lcDispatch, "delivery %s: %s; retrying in 2 s", qPrintable(id),
                    qPrintable(m_logError));
         m_logRetry.disconnect();

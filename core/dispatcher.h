@@ -1,7 +1,9 @@
 #pragma once
 // Hands journaled deliveries to the sink one at a time, in order of receipt; writes each
 // outcome to the confirmation log first, then the journal, then tells everyone. Resumes
-// unfinished deliveries after a crash, and can be paused (intake keeps journaling).
+// unfinished deliveries after a crash, and can be paused (intake keeps journaling). It holds
+// at most one page of the queue in memory; a longer backlog is read from the journal as the
+// queue drains, so memory stays flat whatever the backlog.
 
 #include "confirmationlog.h"
 #include "deliveryjournal.h"
@@ -9,6 +11,7 @@
 
 #include <QObject>
 #include <QQueue>
+#include <QThreadPool>
 #include <QTimer>
 
 class Dispatcher final : public QObject
@@ -27,7 +30,9 @@ public:
     void setPaused(bool paused);
     bool isPaused() const { return m_paused; }
     bool isBusy() const { return !m_current.isEmpty(); }
-    int queueLength() const { return int(m_queue.size()) + (isBusy() ? 1 : 0); }
+    // Unfinished deliveries, the one in progress included.
+    int queueLength() const { return int(qMax<qint64>(0, m_journal->pendingCount())); }
+    static constexpr int kPage = 256;
     QString currentDelivery() const { return m_current; }
     QString lastResult() const { return m_lastResult; }
     QString logError() const { return m_logError; }
@@ -42,18 +47,19 @@ signals:
 
 private:
     void pump();
+    // The next delivery to hand over, reading the next page from the journal when needed.
+    bool takeNext(DeliveryJournal::QueuedRef *next);
     void onDone(const QString &id, const QString &patchId, const Outcome &outcome);
+    void onLogged(const QString &id, const QString &patchId, const Outcome &outcome,
+                  const Status &appended);
     void settle(const QString &id, const QString &patchId, const Outcome &outcome);
 
-    struct Item
-    {
-        QString id;
-        QString patchId;
-    };
     DeliveryJournal *m_journal;
     ConfirmationLog *m_log;
     DeliverySink *m_sink;
-    QQueue<Item> m_queue;
+    QQueue<DeliveryJournal::QueuedRef> m_queue; // the next deliveries, in order
+    qint64 m_readUpTo = 0; // the highest seq in (or already taken from) m_queue
+    bool m_more = false;   // queued deliveries after m_readUpTo wait in the journal
     QString m_current;
     bool m_paused = false;
     bool m_started = false;
@@ -61,4 +67,5 @@ private:
     QString m_lastResult;
     QString m_logError;
     QTimer m_logRetry;
+    QThreadPool m_logWriter; // one thread: the confirmation line's write and fsync
 };

@@ -6,6 +6,7 @@
 #include "eventstream.h"
 #include "forwarder.h"
 #include "httpserver.h"
+#include "patcharchive.h"
 #include "webhookserver.h"
 #include "workspace.h"
 
@@ -79,6 +80,7 @@ Status Engine::start()
     }
     if (Status s = m_journal.open(state + QStringLiteral("/journal.sqlite")); !s.ok())
         return s;
+    m_archive = std::make_unique<PatchArchive>(state + QStringLiteral("/patches"));
     if (Status s = m_log.open(state + QStringLiteral("/logs/delivery-confirmation.log")); !s.ok())
         return s;
 
@@ -144,11 +146,18 @@ void Engine::stop()
     if (m_http)
         m_http->stopAccepting();
     flushIntake(); // what was read is journaled and answered
+    flushArchive();
     if (m_dispatcher)
         m_dispatcher->drain(30000);
     if (auto *worker = qobject_cast<ApplyWorker *>(m_sinkObject))
         worker->waitForIdle();
     qCInfo(lcEngine, "engine stopped");
+}
+
+void Engine::flushArchive()
+{
+    if (m_archive)
+        m_archive->flush();
 }
 
 QString Engine::listeningAddress() const
@@ -213,6 +222,12 @@ HealthReport Engine::health() const
     } else if (pending >= m_config.maxQueue) {
         journal.status = Health::Degraded;
         journal.message = QStringLiteral("the intake queue is full (%1 unfinished)").arg(pending);
+    } else if (const qint64 lost = m_archive ? m_archive->failures() : 0; lost > 0) {
+        journal.status = Health::Degraded;
+        journal.message = QStringLiteral("%1 readable copies under %2/patches could not be "
+                                         "written (the journal has every body); check the disk")
+                              .arg(lost)
+                              .arg(m_config.stateDir);
     }
     r.set("journal", journal);
 
@@ -275,7 +290,7 @@ Result<RecordRequest> Engine::prepareIntake(const IntakeRequest &request, qint64
     const Result<Envelope> envelope = Envelope::parse(request.body);
     if (!envelope.ok())
         return envelope.error();
-    if (m_journal.pendingCount(m_config.maxQueue) + alsoWaiting >= m_config.maxQueue)
+    if (m_journal.pendingCount() + alsoWaiting >= m_config.maxQueue)
         return makeError(
             "queue_full",
             QStringLiteral("%1 deliveries are waiting; retry later").arg(m_config.maxQueue));
@@ -301,10 +316,9 @@ void Engine::afterRecorded(const Result<RecordResult> &recorded, const QByteArra
     if (recorded->duplicate)
         return;
     const Delivery &d = recorded->delivery;
-    // A readable copy beside the journal; the journal holds the durable one.
-    QFile copy(m_config.stateDir + QStringLiteral("/patches/") + d.id + QStringLiteral(".json"));
-    if (copy.open(QIODevice::WriteOnly))
-        copy.write(body);
+    // A readable copy beside the journal (written on the archive's thread); the journal holds
+    // the durable one.
+    m_archive->save(d.id, body);
     qCInfo(lcEngine, "delivery %s: journaled patch %s (%s)", qPrintable(d.id),
            qPrintable(d.patchId), qPrintable(d.format));
     m_dispatcher->enqueue(d);

@@ -22,6 +22,7 @@ class DeliverySink;
 class Dispatcher;
 class EventStream;
 class HttpServer;
+class PatchArchive;
 class WebhookServer;
 class Workspace;
 
@@ -86,6 +87,8 @@ public:
     HttpServer *httpServer() const { return m_http; }
     Metrics &metrics() { return m_metrics; }
     EventStream *events() const { return m_events; }
+    // Returns once every readable copy under STATE/patches is written.
+    void flushArchive();
     // The /metrics text, gauges read now.
     QByteArray renderMetrics() const;
 
@@ -113,6 +116,7 @@ private:
     DeliveryJournal m_journal;
     ConfirmationLog m_log;
     std::unique_ptr<Workspace> m_workspace;
+    std::unique_ptr<PatchArchive> m_archive;
     DeliverySink *m_sink = nullptr;
     Forwarder *m_forwarder = nullptr;
     QObject *m_sinkObject = nullptr;

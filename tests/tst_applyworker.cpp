@@ -107,6 +107,7 @@ private slots:
         // Until the outcome is confirmed the transaction stays open (it could still be undone).
         QCOMPARE(ws.openTransactions(), QStringList({"d-1"}));
         worker.confirmed("d-1", *o);
+        worker.waitForIdle(); // the worker drops the backups, before its next patch
         QVERIFY(ws.openTransactions().isEmpty());
         QCOMPARE(readTree(m_ws), (QMap<QString, QByteArray>{{"src/a.txt", "hello there\n"},
                                                             {"keep.txt", "keep\n"}}));
@@ -256,6 +257,7 @@ private slots:
         QCOMPARE(journal.find(id, false)->status, QStringLiteral("applied"));
         QCOMPARE(TestSupport::readFile(m_ws + "/src/a.txt"), QByteArray("hello worldX\n"));
         QCOMPARE(finished.size(), logged ? 0 : 1);
+        worker.waitForIdle();
         QVERIFY(ws.openTransactions().isEmpty());
         QCOMPARE(readTree(m_ws), (QMap<QString, QByteArray>{{"src/a.txt", "hello worldX\n"},
                                                             {"keep.txt", "keep\n"}}));

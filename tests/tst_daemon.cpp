@@ -97,8 +97,8 @@ private slots:
         QCOMPARE(r.json["id"].toString(), QString("p1"));
         const QString delivery = r.json["delivery"].toString();
         QCOMPARE(r.json["links"]["self"].toString(), "/deliveries/" + delivery);
-        // The readable copy was written before the answer.
-        QVERIFY(QFile::exists(state() + "/patches/" + delivery + ".json"));
+        // The readable copy follows the answer (the journal holds the durable one).
+        QTRY_VERIFY(QFile::exists(state() + "/patches/" + delivery + ".json"));
         QTRY_COMPARE(httpGet(d.baseUrl() + "/deliveries/" + delivery).json["status"].toString(),
                      QString("applied"));
         QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), QByteArray("hello there\n"));

@@ -401,14 +401,31 @@ private slots:
         const QList<Delivery> pending = m_journal->pending().value();
         QCOMPARE(patchIds(pending), QStringList({"p1", "p2", "p4"}));
         QCOMPARE(m_journal->pendingCount(), qint64(3));
-        QCOMPARE(m_journal->pendingCount(2), qint64(2)); // capped: counting stops at the bound
-        QCOMPARE(m_journal->pendingCount(10), qint64(3));
+        // The count is kept in memory: a duplicate adds nothing, a status change within the
+        // unfinished ones changes nothing, and reopening recounts the same number.
+        QVERIFY(m_journal->record(request("p2", "h")).value().duplicate);
+        QVERIFY(m_journal->setStatus(ids[4], "applying", "applying").ok());
+        QVERIFY(m_journal->setStatus(ids[4], "queued", "resumed").ok());
+        QCOMPARE(m_journal->pendingCount(), qint64(3));
+        m_journal = std::make_unique<DeliveryJournal>();
+        QVERIFY(m_journal->open(journalPath()).ok());
+        QCOMPARE(m_journal->pendingCount(), qint64(3));
         QCOMPARE(m_journal->oldestPendingReceivedMs(), qint64(5010));
         // The oldest is whichever pending status holds it: here "applying", then "forwarding".
         QVERIFY(m_journal->finish(ids[1], outcome("applied")).ok());
         QCOMPARE(m_journal->oldestPendingReceivedMs(), qint64(5020));
+        QCOMPARE(m_journal->pendingCount(), qint64(2));
         QVERIFY(m_journal->setStatus(ids[1 + 1], "queued", "queued").ok());
         QCOMPARE(m_journal->oldestPendingReceivedMs(), qint64(5020));
+        // The queue in pages, in order of receipt: queued only, after a given seq.
+        const auto page = m_journal->queuedAfter(0, 1).value();
+        QCOMPARE(page.size(), 1);
+        QCOMPARE(page.first().patchId, QString("p2"));
+        const auto rest = m_journal->queuedAfter(page.first().seq, 10).value();
+        QCOMPARE(rest.size(), 1);
+        QCOMPARE(rest.first().id, ids[4]);
+        QVERIFY(m_journal->queuedAfter(rest.first().seq, 10).value().isEmpty());
+        QCOMPARE(m_journal->inProgress().value().size(), 0);
         const QHash<QString, qint64> counts = m_journal->countsByStatus();
         QCOMPARE(counts.value("applied"), qint64(2));
         QCOMPARE(counts.value("dead"), qint64(1));

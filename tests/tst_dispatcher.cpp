@@ -106,6 +106,14 @@ private:
         return d;
     }
     QString status(const QString &id) const { return m_journal->find(id, false)->status; }
+    // Completes the sink's call i and waits until the dispatcher has settled it (the log line
+    // is written on the dispatcher's log thread).
+    void complete(int i, const QString &outcome = QStringLiteral("applied"))
+    {
+        QSignalSpy finished(m_dispatcher.get(), &Dispatcher::deliveryFinished);
+        m_sink->complete(i, outcome);
+        QVERIFY(finished.wait(10000));
+    }
 
 private slots:
     void initTestCase() { QLoggingCategory::setFilterRules("ghostrunner.*.info=false"); }
@@ -155,10 +163,10 @@ private slots:
         QCOMPARE(m_sink->calls.first().body, QByteArray("{\"id\":\"a\"}"));
         QCOMPARE(m_sink->calls.first().delivery.id, a.id);
 
-        m_sink->complete(0);
+        complete(0);
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a", "b"}));
-        m_sink->complete(1, "failed");
-        m_sink->complete(2);
+        complete(1, "failed");
+        complete(2);
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a", "b", "c"}));
         QCOMPARE(finished.size(), 3);
         QCOMPARE(finished.at(0).at(0).toString(), a.id);
@@ -180,7 +188,7 @@ private slots:
         m_dispatcher->start();
         QSignalSpy changed(m_dispatcher.get(), &Dispatcher::deliveryChanged);
         const Delivery a = recordAndEnqueue("a");
-        m_sink->complete(0);
+        complete(0);
         QStringList seen;
         for (const QList<QVariant> &args : changed) {
             QCOMPARE(args.at(0).toString(), a.id);
@@ -195,7 +203,7 @@ private slots:
         m_dispatcher->start();
         const Delivery a = recordAndEnqueue("a");
         m_sink->calls.first().progress("attempt", QJsonObject{{"n", 1}});
-        m_sink->complete(0);
+        complete(0);
         const Delivery d = m_journal->find(a.id).value();
         QCOMPARE(states(d),
                  QStringList({"received", "journaled", "applying", "attempt", "applied"}));
@@ -224,7 +232,7 @@ private slots:
                     order.append("finished");
                 });
         recordAndEnqueue("a");
-        m_sink->complete(0);
+        complete(0);
         QCOMPARE(order, QStringList({"confirmed", "finished"}));
     }
 
@@ -238,6 +246,7 @@ private slots:
         const Delivery a = recordAndEnqueue("a");
         recordAndEnqueue("b");
         m_sink->complete(0);
+        QVERIFY(QTest::qWaitFor([this] { return !m_dispatcher->logError().isEmpty(); }));
         QCOMPARE(finished.size(), 0);
         QCOMPARE(status(a.id), QStringLiteral("applying"));
         QVERIFY(m_sink->confirmedIds.isEmpty());
@@ -267,7 +276,7 @@ private slots:
         const Delivery b = recordAndEnqueue("b");
         const Delivery c = recordAndEnqueue("c");
         // The one in progress finishes; nothing new starts.
-        m_sink->complete(0);
+        complete(0);
         QCOMPARE(status(a.id), QStringLiteral("applied"));
         QCOMPARE(m_sink->calls.size(), 1);
         // Intake is still journaled while paused.
@@ -279,8 +288,8 @@ private slots:
         m_dispatcher->setPaused(false);
         QCOMPARE(paused.size(), 2);
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a", "b"}));
-        m_sink->complete(1);
-        m_sink->complete(2);
+        complete(1);
+        complete(2);
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a", "b", "c"}));
         QCOMPARE(m_journal->pendingCount(), qint64(0));
     }
@@ -319,8 +328,8 @@ private slots:
 
         m_dispatcher->start();
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"unlogged"}));
-        m_sink->complete(0);
-        m_sink->complete(1);
+        complete(0);
+        complete(1);
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"unlogged", "queued"}));
         QCOMPARE(status(unlogged.id), QStringLiteral("applied"));
         QCOMPARE(status(queued.id), QStringLiteral("applied"));
@@ -329,6 +338,52 @@ private slots:
         QCOMPARE(lines.size(), 3);
         QCOMPARE(TestSupport::readFile(logPath()).count(unlogged.id.toUtf8()), 1);
         QCOMPARE(TestSupport::readFile(logPath()).count(logged.id.toUtf8()), 1);
+    }
+
+    void recoverTrustsTheLogOverALostStateChange()
+    {
+        // A power loss can take back the journal's newest state changes (committed with
+        // synchronous=NORMAL), never the fsynced log line: a delivery the journal still shows
+        // as queued, with a line in the log, is finished from the line and not applied again.
+        const Delivery older = record("older");
+        const Delivery lost = record("lost");
+        const Delivery next = record("next");
+        Outcome applied;
+        applied.status = QStringLiteral("applied");
+        applied.format = QStringLiteral("pattern");
+        QVERIFY(m_log->append(older.id, "older", applied).ok());
+        QVERIFY(m_journal->finish(older.id, applied).ok());
+        QVERIFY(m_log->append(lost.id, "lost", applied).ok()); // its journal update was lost
+        QVERIFY(m_dispatcher->recover().ok());
+        QCOMPARE(status(lost.id), QStringLiteral("applied"));
+        QCOMPARE(m_journal->find(lost.id)->outcome.status, QStringLiteral("applied"));
+        m_dispatcher->start();
+        QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"next"}));
+        complete(0);
+        QCOMPARE(status(next.id), QStringLiteral("applied"));
+        QCOMPARE(TestSupport::readFile(logPath()).count(lost.id.toUtf8()), 1);
+    }
+
+    void aBacklogLongerThanAPageIsReadFromTheJournalInOrder()
+    {
+        // Past one page, queued deliveries wait in the journal, not in memory; they are read
+        // back page by page, in order, whether they were queued before a restart or after.
+        const int n = Dispatcher::kPage + 40;
+        QStringList expected;
+        for (int i = 0; i < n / 2; ++i)
+            expected.append(record(QStringLiteral("r%1").arg(i)).patchId);
+        QVERIFY(m_dispatcher->recover().ok());
+        m_dispatcher->start();
+        for (int i = n / 2; i < n; ++i)
+            expected.append(recordAndEnqueue(QStringLiteral("r%1").arg(i)).patchId);
+        QCOMPARE(m_dispatcher->queueLength(), n);
+        for (int i = 0; i < n; ++i) {
+            QCOMPARE(m_sink->calls.size(), i + 1);
+            complete(i);
+        }
+        QCOMPARE(m_sink->deliveredPatchIds(), expected);
+        QCOMPARE(m_dispatcher->queueLength(), 0);
+        QCOMPARE(m_journal->countsByStatus().value("applied"), qint64(n));
     }
 
     void recoverAfterARestart()
@@ -345,7 +400,7 @@ private slots:
         QVERIFY(m_dispatcher->recover().ok());
         m_dispatcher->start();
         QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"unlogged"}));
-        m_sink->complete(0);
+        complete(0);
         QCOMPARE(status(unlogged.id), QStringLiteral("applied"));
         QCOMPARE(m_sink->calls.size(), 1);
     }

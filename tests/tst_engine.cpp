@@ -257,6 +257,7 @@ private slots:
         const Delivery d = send(mutation("p1"));
         QVERIFY(!d.id.isEmpty());
         QCOMPARE(d.status, QString("queued"));
+        m_engine->flushArchive();
         QCOMPARE(TestSupport::readFile(path("state/patches/") + d.id + ".json"), mutation("p1"));
         QVERIFY(finished.wait(3000));
         QCOMPARE(finished.first().at(0).toString(), d.id);
@@ -425,6 +426,23 @@ private slots:
             QVERIFY2(states(d).contains(event), qPrintable(states(d).join(',')));
         QCOMPARE(m_engine->journal()->pendingCount(), qint64(0));
         QCOMPARE(m_engine->health().overall(), Health::Ok);
+    }
+
+    void aReadableCopyThatCannotBeWrittenShowsInHealth()
+    {
+        QVERIFY(start());
+        // STATE/patches replaced by a file: the copies fail; the journal still has every body.
+        QVERIFY(QDir(path("state/patches")).removeRecursively());
+        TestSupport::writeFile(path("state/patches"), "not a directory");
+        QSignalSpy finished(m_engine.get(), &Engine::deliveryFinished);
+        const Delivery d = send(mutation("p1"));
+        m_engine->flushArchive();
+        const QJsonObject h = healthJson();
+        QCOMPARE(jsonAt(h, "components/journal/status").toString(), QString("degraded"));
+        QVERIFY(jsonAt(h, "components/journal/message").toString().contains("readable copies"));
+        QCOMPARE(m_engine->journal()->body(d.id), mutation("p1"));
+        QVERIFY(finished.wait(3000));
+        QCOMPARE(statusOf(d.id), QString("applied"));
     }
 
     void healthComponents()

@@ -522,6 +522,7 @@ private slots:
             QVERIFY(id != header);
         }
         QVERIFY(m_engine->journal()->find(id, false).ok());
+        m_engine->flushArchive();
         QVERIFY(QFile::exists(m_engine->config().stateDir + "/patches/" + id + ".json"));
     }
 
