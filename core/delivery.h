@@ -27,6 +27,7 @@ struct Delivery
     QString source; // scheme that authenticated it ("open", "github", …)
     qint64 receivedAtMs = 0;
     qint64 finishedAtMs = 0;
+    qint64 journaledAtMs = 0; // when intake committed it (0: unknown, an older journal)
     int attempts = 0;
     qint64 nextAttemptAtMs = 0;
     Outcome outcome; // valid once status is final

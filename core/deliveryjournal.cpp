@@ -25,9 +25,9 @@ QJsonObject parseJson(const QString &s)
 
 #define GR_COLUMNS                                                                                 \
     "seq, id, patch_id, format, status, dedupe_key, replay_of, source, received_at, "              \
-    "finished_at, attempts, next_attempt_at, outcome"
+    "finished_at, attempts, next_attempt_at, outcome, journaled_at"
 const char *kColumns = GR_COLUMNS;
-// One delivery by a condition, with its body hash (column 13) for the dedupe checks.
+// One delivery by a condition, with its body hash (column 14) for the dedupe checks.
 #define GR_SELECT_EXISTING "SELECT " GR_COLUMNS ", body_hash FROM deliveries WHERE "
 
 Delivery fromRow(const QSqlQuery &q)
@@ -46,6 +46,7 @@ Delivery fromRow(const QSqlQuery &q)
     d.attempts = q.value(10).toInt();
     d.nextAttemptAtMs = q.value(11).toLongLong();
     d.outcome = Outcome::fromJson(parseJson(q.value(12).toString()));
+    d.journaledAtMs = q.value(13).toLongLong();
     return d;
 }
 } // namespace
@@ -141,8 +142,10 @@ Status DeliveryJournal::open(const QString &path)
         " next_attempt_at INTEGER,"
         " outcome TEXT,"
         " body BLOB NOT NULL)",
-        "CREATE UNIQUE INDEX IF NOT EXISTS deliveries_patch_id ON deliveries(patch_id)"
-        " WHERE replay_of IS NULL",
+        // A patch id names one delivery (replays aside): recordOne checks it inside the write
+        // transaction, through deliveries_patch_seq, so no unique index is kept for it (each
+        // index on a random key costs every intake a page write).
+        "DROP INDEX IF EXISTS deliveries_patch_id",
         "CREATE UNIQUE INDEX IF NOT EXISTS deliveries_dedupe ON deliveries(dedupe_key)"
         " WHERE dedupe_key IS NOT NULL",
         "CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries(status, seq)",
@@ -161,6 +164,12 @@ Status DeliveryJournal::open(const QString &path)
             return fail(QStringLiteral("cannot prepare the journal %1").arg(path),
                         q.lastError().text());
     }
+    // The first two timeline events (received, journaled) live in the delivery's row, so that
+    // intake writes no events row; journals from before this column keep them as events rows.
+    if (!q.exec(QStringLiteral("SELECT journaled_at FROM deliveries LIMIT 0")) &&
+        !q.exec(QStringLiteral("ALTER TABLE deliveries ADD COLUMN journaled_at INTEGER")))
+        return fail(QStringLiteral("cannot prepare the journal %1").arg(path),
+                    q.lastError().text());
     m_fullSync = true;
     if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM deliveries WHERE status IN "
                                "('queued','applying','forwarding')")) ||
@@ -185,7 +194,7 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
             return fail("cannot read the journal", q.lastError().text()).error();
         std::optional<Found> found;
         if (q.next())
-            found = Found{fromRow(q), q.value(13).toByteArray()};
+            found = Found{fromRow(q), q.value(14).toByteArray()};
         q.finish();
         return found;
     };
@@ -238,24 +247,13 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
     const QVariant null{QMetaType(QMetaType::QString)};
     QSqlQuery &q = statement(
         "INSERT INTO deliveries (id, patch_id, body_hash, dedupe_key, format, status, replay_of,"
-        " source, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    bool ok = run(q, {del.id, del.patchId, QString::fromLatin1(r.bodyHash),
-                      r.dedupeKey.isEmpty() ? null : QVariant(r.dedupeKey), del.format, del.status,
-                      r.replayOf.isEmpty() ? null : QVariant(r.replayOf), r.source,
-                      del.receivedAtMs, r.body});
-    QString insertError;
-    if (ok) {
-        del.seq = q.lastInsertId().toLongLong();
-        QSqlQuery &ev = statement("INSERT INTO events (delivery, at, state, detail) VALUES "
-                                  "(?, ?, 'received', NULL), (?, ?, 'journaled', NULL)");
-        ok = run(ev, {del.id, del.receivedAtMs, del.id, journaledAt});
-        if (!ok)
-            insertError = ev.lastError().text();
-    } else {
-        insertError = q.lastError().text();
-    }
-    if (!ok)
-        return fail("cannot commit the delivery to the journal", insertError).error();
+        " source, received_at, journaled_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!run(q, {del.id, del.patchId, QString::fromLatin1(r.bodyHash),
+                 r.dedupeKey.isEmpty() ? null : QVariant(r.dedupeKey), del.format, del.status,
+                 r.replayOf.isEmpty() ? null : QVariant(r.replayOf), r.source, del.receivedAtMs,
+                 journaledAt, r.body}))
+        return fail("cannot commit the delivery to the journal", q.lastError().text()).error();
+    del.seq = q.lastInsertId().toLongLong();
     del.events = {{del.receivedAtMs, "received", {}}, {journaledAt, "journaled", {}}};
     return RecordResult{del, false};
 }
@@ -416,6 +414,11 @@ Result<Delivery> DeliveryJournal::find(const QString &id, bool withTimeline) con
     Delivery d = fromRow(q);
     q.finish();
     if (withTimeline) {
+        // The first two events are in the row (journals from before journaled_at have them as
+        // events rows instead).
+        if (d.journaledAtMs > 0)
+            d.events = {{d.receivedAtMs, QStringLiteral("received"), {}},
+                        {d.journaledAtMs, QStringLiteral("journaled"), {}}};
         QSqlQuery &ev =
             statement("SELECT at, state, detail FROM events WHERE delivery = ? ORDER BY seq");
         if (run(ev, {id})) {

@@ -3,6 +3,7 @@
 
 #include <QFile>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -458,6 +459,52 @@ private slots:
                  QStringLiteral("conflict"));
         // New rows continue after the old ones.
         QVERIFY(recordOk(request("p3")).delivery.seq > b.delivery.seq);
+    }
+
+    // A journal written before the received/journaled events moved into the delivery's row
+    // (no journaled_at column; the two events as events rows) opens, gains the column, and
+    // shows each event once.
+    void aJournalFromBeforeTheJournaledColumnIsUpgraded()
+    {
+        const RecordResult old = recordOk(request("p1", "h1", QString(), 1000));
+        m_journal.reset();
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "old-shape");
+            db.setDatabaseName(journalPath());
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY2(q.exec("ALTER TABLE deliveries DROP COLUMN journaled_at"),
+                     qPrintable(q.lastError().text()));
+            QVERIFY(q.exec("CREATE UNIQUE INDEX deliveries_patch_id ON deliveries(patch_id)"
+                           " WHERE replay_of IS NULL"));
+            QVERIFY(q.prepare("INSERT INTO events (delivery, at, state, detail) VALUES "
+                              "(?, 1000, 'received', NULL), (?, 1001, 'journaled', NULL)"));
+            q.addBindValue(old.delivery.id);
+            q.addBindValue(old.delivery.id);
+            QVERIFY(q.exec());
+            q.finish();
+            db.close();
+        }
+        QSqlDatabase::removeDatabase("old-shape");
+
+        m_journal = std::make_unique<DeliveryJournal>();
+        const Status s = m_journal->open(journalPath());
+        QVERIFY2(s.ok(), qPrintable(s.error().message));
+        const Delivery before = m_journal->find(old.delivery.id).value();
+        QCOMPARE(before.journaledAtMs, qint64(0));
+        QCOMPARE(states(before), QStringList({"received", "journaled"}));
+        QCOMPARE(before.events.last().atMs, qint64(1001));
+
+        const RecordResult fresh = recordOk(request("p2", "h2", QString(), 2000));
+        const Delivery after = m_journal->find(fresh.delivery.id).value();
+        QVERIFY(after.journaledAtMs > 0);
+        QCOMPARE(states(after), QStringList({"received", "journaled"}));
+        QVERIFY(m_journal->setStatus(fresh.delivery.id, "applying", "applying").ok());
+        QCOMPARE(states(m_journal->find(fresh.delivery.id).value()),
+                 QStringList({"received", "journaled", "applying"}));
+        // The patch id still names one delivery without the old unique index.
+        QCOMPARE(m_journal->record(request("p2", "other")).error().code,
+                 QStringLiteral("conflict"));
     }
 
     void pragmasAreWalAndFull()
