@@ -1,5 +1,6 @@
 #include "confirmationlog.h"
 
+#include "disksync.h"
 #include "faultinjection.h"
 #include "qtcompat.h"
 
@@ -78,12 +79,7 @@ Status ConfirmationLog::append(const QString &delivery, const QString &patchId,
         }
         done += n;
     }
-#ifdef __APPLE__
-    const bool synced = ::fcntl(m_fd, F_FULLFSYNC) == 0; // macOS fsync does not reach the disk
-#else
-    const bool synced = ::fdatasync(m_fd) == 0;
-#endif
-    if (!synced)
+    if (!flushToDisk(m_fd))
         return makeError("log_not_writable",
                          QStringLiteral("cannot flush the confirmation log: %1")
                              .arg(QString::fromLocal8Bit(std::strerror(errno))));

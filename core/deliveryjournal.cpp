@@ -1,10 +1,17 @@
 #include "deliveryjournal.h"
 
+#include "disksync.h"
+#include "faultinjection.h"
+
 #include <QDateTime>
+#include <QFile>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QUuid>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace {
 qint64 nowMs()
@@ -16,6 +23,23 @@ QString jsonText(const QJsonObject &o)
 {
     return o.isEmpty() ? QString()
                        : QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+// A time-ordered UUID (version 7, RFC 9562): 48 bits of Unix milliseconds, then random bits.
+// New ids sort after older ones, so each commit adds to the last page of the id index instead
+// of dirtying one random page per delivery.
+QString newDeliveryId(qint64 ms)
+{
+    QByteArray b(16, '\0');
+    const quint64 rnd1 = QRandomGenerator::global()->generate64();
+    const quint64 rnd2 = QRandomGenerator::global()->generate64();
+    for (int i = 0; i < 6; ++i)
+        b[i] = char((quint64(ms) >> (8 * (5 - i))) & 0xff);
+    for (int i = 6; i < 16; ++i)
+        b[i] = char(((i < 14 ? rnd1 : rnd2) >> (8 * (i % 8))) & 0xff);
+    b[6] = char(0x70 | (b[6] & 0x0f)); // version 7
+    b[8] = char(0x80 | (b[8] & 0x3f)); // variant 10
+    return QUuid::fromRfc4122(b).toString(QUuid::WithoutBraces);
 }
 
 QJsonObject parseJson(const QString &s)
@@ -57,6 +81,8 @@ DeliveryJournal::DeliveryJournal()
 
 DeliveryJournal::~DeliveryJournal()
 {
+    if (m_walFd >= 0)
+        ::close(m_walFd);
     m_statements.clear(); // before the connection goes
     {
         QSqlDatabase d = QSqlDatabase::database(m_connection, false);
@@ -176,7 +202,50 @@ Status DeliveryJournal::open(const QString &path)
         !q.next())
         return fail(QStringLiteral("cannot read the journal %1").arg(path), q.lastError().text());
     m_pending = q.value(0).toLongLong();
+    if (!q.exec(QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM deliveries")) || !q.next())
+        return fail(QStringLiteral("cannot read the journal %1").arg(path), q.lastError().text());
+    m_durableSeq = q.value(0).toLongLong(); // what is on disk now is all there is
     m_lastError.clear();
+    return {};
+}
+
+bool DeliveryJournal::syncWal() const
+{
+    if (FaultInjection::fails("journal-sync"))
+        return false;
+    return m_walFd >= 0 && flushToDisk(m_walFd);
+}
+
+void DeliveryJournal::markDurable(qint64 seq)
+{
+    m_durableSeq = qMax(m_durableSeq, seq);
+}
+
+Status DeliveryJournal::discard(const QList<qint64> &seqs)
+{
+    if (seqs.isEmpty())
+        return {};
+    QSqlDatabase d = db();
+    if (!d.transaction())
+        return fail("cannot begin a journal transaction", d.lastError().text());
+    QSqlQuery &events =
+        statement("DELETE FROM events WHERE delivery = (SELECT id FROM deliveries WHERE seq = ?)");
+    QSqlQuery &row = statement("DELETE FROM deliveries WHERE seq = ? AND status = 'queued'");
+    qint64 removed = 0;
+    for (const qint64 seq : seqs) {
+        if (!run(events, {seq}) || !run(row, {seq})) {
+            const QString err = row.lastError().text();
+            d.rollback();
+            return fail("cannot take back deliveries that did not reach the disk", err);
+        }
+        removed += row.numRowsAffected();
+    }
+    if (!d.commit()) {
+        const QString err = d.lastError().text();
+        d.rollback();
+        return fail("cannot take back deliveries that did not reach the disk", err);
+    }
+    m_pending -= removed;
     return {};
 }
 
@@ -234,8 +303,7 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
     }
 
     Delivery del;
-    del.id =
-        r.deliveryId.isEmpty() ? QUuid::createUuid().toString(QUuid::WithoutBraces) : r.deliveryId;
+    del.id = r.deliveryId.isEmpty() ? newDeliveryId(nowMs()) : r.deliveryId;
     del.patchId = r.patchId;
     del.format = r.format;
     del.status = QStringLiteral("queued");
@@ -263,7 +331,8 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &request)
     return recordBatch({request}).first();
 }
 
-QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordRequest> &requests)
+QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordRequest> &requests,
+                                                         Durability durability)
 {
     QSqlDatabase d = db();
     QList<Result<RecordResult>> results;
@@ -275,7 +344,8 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
             failed.append(e);
         return failed;
     };
-    setDurable(true); // a 202 means on disk
+    // A 202 means on disk: synced by this commit, or by the caller's syncWal() after it.
+    setDurable(durability == Durability::Synced);
     if (!d.transaction())
         return failAll("cannot begin a journal transaction", d.lastError().text());
     // One transaction, one fsync, for every delivery that arrived together (group commit). A
@@ -305,6 +375,16 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
         return failAll("cannot commit the delivery to the journal", err);
     }
     m_pending += added;
+    qint64 newest = 0;
+    for (const auto &r : results) {
+        if (r.ok() && !r->duplicate)
+            newest = qMax(newest, r->delivery.seq);
+    }
+    if (durability == Durability::Synced)
+        markDurable(newest);
+    else if (m_walFd < 0) // the log exists once something is committed
+        m_walFd = ::open(QFile::encodeName(m_path + QStringLiteral("-wal")).constData(),
+                         O_RDONLY | O_CLOEXEC);
     bool anyFailed = false;
     for (const auto &r : results)
         anyFailed = anyFailed || (!r.ok() && r.error().code != QLatin1String("conflict"));
@@ -502,8 +582,8 @@ Result<QList<DeliveryJournal::QueuedRef>> DeliveryJournal::queuedAfter(qint64 af
                                                                        int limit) const
 {
     QSqlQuery &q = statement("SELECT seq, id, patch_id FROM deliveries WHERE status = 'queued'"
-                             " AND seq > ? ORDER BY seq LIMIT ?");
-    if (!run(q, {afterSeq, limit}))
+                             " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
+    if (!run(q, {afterSeq, m_durableSeq, limit}))
         return makeError("journal_failed", q.lastError().text());
     QList<QueuedRef> out;
     while (q.next())

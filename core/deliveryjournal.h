@@ -7,7 +7,7 @@
 // confirmation line, the workspace's transaction record). Deduplicates on the patch id (same
 // body: the existing delivery; different body: a conflict) and on sender delivery keys
 // (webhook-id, X-GitHub-Delivery, a relay's delivery id). Lives on one thread: the one that
-// opened it. Its hot statements are prepared once and kept.
+// opened it (syncWal() aside). Its hot statements are prepared once and kept.
 
 #include "delivery.h"
 #include "result.h"
@@ -61,10 +61,24 @@ public:
     // Commits a new delivery, or finds the one it repeats. Errors: conflict (same id, other
     // body), journal_failed.
     Result<RecordResult> record(const RecordRequest &request);
-    // The same for several requests in one transaction and one fsync (group commit); one result
-    // per request, in order. Later requests see earlier ones (a repeat within the batch is a
-    // duplicate).
-    QList<Result<RecordResult>> recordBatch(const QList<RecordRequest> &requests);
+    // The same for several requests in one transaction (group commit); one result per request,
+    // in order. Later requests see earlier ones (a repeat within the batch is a duplicate).
+    // Synced: on disk when it returns (one fsync). SyncLater: committed but not yet on disk, so
+    // that the caller can read the next requests while the disk works: syncWal() then makes it
+    // (and every commit before it) durable, and markDurable() lets the queue see it; until
+    // then queuedAfter() does not return it. If the sync fails, discard() takes it back.
+    enum class Durability { Synced, SyncLater };
+    QList<Result<RecordResult>> recordBatch(const QList<RecordRequest> &requests,
+                                            Durability durability = Durability::Synced);
+    // Flushes the write-ahead log to the disk: every commit made before the call is durable
+    // once it returns true. Safe to call from another thread (it touches only a file
+    // descriptor) while this one goes on committing.
+    bool syncWal() const;
+    // Deliveries up to `seq` are on disk: the queue may see them.
+    void markDurable(qint64 seq);
+    // Removes deliveries whose commit never reached the disk (their sync failed), so that none
+    // is applied without having been acknowledged.
+    Status discard(const QList<qint64> &seqs);
     Status setStatus(const QString &id, const QString &status, const QString &event,
                      const QJsonObject &detail = {});
     Status addEvent(const QString &id, const QString &state, const QJsonObject &detail = {});
@@ -112,5 +126,7 @@ private:
     mutable QString m_lastError;
     mutable QHash<const char *, QSqlQuery> m_statements;
     qint64 m_pending = -1;
+    qint64 m_durableSeq = 0; // the newest delivery known to be on disk
+    int m_walFd = -1;        // the write-ahead log, for syncWal()
     bool m_fullSync = true;
 };

@@ -145,7 +145,9 @@ void Engine::stop()
     m_running = false;
     if (m_http)
         m_http->stopAccepting();
-    flushIntake(); // what was read is journaled and answered
+    settleIntake(); // what was read is journaled and answered
+    if (m_syncPool)
+        m_syncPool->waitForDone();
     flushArchive();
     if (m_dispatcher)
         m_dispatcher->drain(30000);
@@ -326,7 +328,7 @@ void Engine::afterRecorded(const Result<RecordResult> &recorded, const QByteArra
 
 Result<RecordResult> Engine::intake(const IntakeRequest &request)
 {
-    flushIntake(); // keep the order of receipt with grouped requests already waiting
+    settleIntake(); // keep the order of receipt with grouped requests already waiting
     const Result<RecordRequest> rr = prepareIntake(request, 0);
     if (!rr.ok())
         return rr.error();
@@ -348,7 +350,9 @@ Status Engine::intakeGrouped(const IntakeRequest &request, IntakeDone done)
 
 void Engine::flushIntake()
 {
-    if (m_intakeBatch.isEmpty())
+    // While a flush is in flight, requests gather here and are committed together when it
+    // ends: fewer, larger transactions write fewer pages (settleIntake() forces the commit).
+    if (m_intakeBatch.isEmpty() || (m_syncInFlight && !m_settling))
         return;
     QList<PendingIntake> batch;
     batch.swap(m_intakeBatch);
@@ -356,12 +360,96 @@ void Engine::flushIntake()
     requests.reserve(batch.size());
     for (const PendingIntake &p : batch)
         requests.append(p.record);
-    const QList<Result<RecordResult>> results = m_journal.recordBatch(requests);
+    const QList<Result<RecordResult>> results =
+        m_journal.recordBatch(requests, DeliveryJournal::Durability::SyncLater);
     m_metrics.intakeBatch(batch.size());
-    for (qsizetype i = 0; i < batch.size(); ++i) {
-        afterRecorded(results.at(i), batch.at(i).record.body);
-        batch.at(i).done(results.at(i));
+    for (qsizetype i = 0; i < batch.size(); ++i)
+        m_unsynced.append({results.at(i), batch.at(i).record.body, std::move(batch[i].done)});
+    startSync();
+}
+
+void Engine::startSync()
+{
+    if (m_syncInFlight || m_unsynced.isEmpty())
+        return;
+    m_syncing.swap(m_unsynced);
+    m_syncInFlight = true;
+    const quint64 generation = ++m_syncGeneration;
+    if (!m_syncPool) {
+        m_syncPool = std::make_unique<QThreadPool>();
+        m_syncPool->setMaxThreadCount(1);
+        m_syncPool->setExpiryTimeout(-1);
     }
+    m_syncPool->start([this, generation] {
+        const bool ok = m_journal.syncWal();
+        QMetaObject::invokeMethod(
+            this, [this, generation, ok] { onSynced(generation, ok); }, Qt::QueuedConnection);
+    });
+}
+
+void Engine::onSynced(quint64 generation, bool ok)
+{
+    if (generation != m_syncGeneration || !m_syncInFlight)
+        return; // settleIntake() answered these already
+    m_syncInFlight = false;
+    QList<CommittedIntake> covered;
+    covered.swap(m_syncing);
+    answerCommitted(covered, ok);
+    flushIntake(); // what arrived meanwhile
+}
+
+void Engine::settleIntake()
+{
+    m_settling = true;
+    flushIntake();
+    m_settling = false;
+    if (m_syncing.isEmpty() && m_unsynced.isEmpty())
+        return;
+    const bool ok = m_journal.syncWal();
+    ++m_syncGeneration; // the flush in flight, if any, is answered here
+    m_syncInFlight = false;
+    QList<CommittedIntake> all;
+    all.swap(m_syncing);
+    all.append(std::move(m_unsynced));
+    m_unsynced.clear();
+    answerCommitted(all, ok);
+}
+
+void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
+{
+    m_metrics.journalSynced(durable);
+    if (durable) {
+        qint64 newest = 0;
+        for (const CommittedIntake &c : committed) {
+            if (c.result.ok() && !c.result->duplicate)
+                newest = qMax(newest, c.result->delivery.seq);
+        }
+        m_journal.markDurable(newest);
+        for (CommittedIntake &c : committed) {
+            afterRecorded(c.result, c.body);
+            c.done(c.result);
+        }
+        return;
+    }
+    // The disk refused the flush: nothing committed since the last good one can be trusted to
+    // survive, so none of it is acknowledged, and none of it is applied.
+    QList<qint64> taken;
+    for (const CommittedIntake &c : committed) {
+        if (c.result.ok() && !c.result->duplicate)
+            taken.append(c.result->delivery.seq);
+    }
+    const Status discarded = m_journal.discard(taken);
+    Error e =
+        makeError("journal_failed",
+                  QStringLiteral("cannot flush the journal to disk (%1); the delivery was not "
+                                 "kept: send it again")
+                      .arg(m_config.stateDir));
+    if (!discarded.ok())
+        e.message += QStringLiteral(" (%1)").arg(discarded.error().message);
+    qCCritical(lcEngine, "%s", qPrintable(e.message));
+    for (CommittedIntake &c : committed)
+        c.done(c.result.ok() ? Result<RecordResult>(e) : c.result);
+    recheckHealth();
 }
 
 Result<RecordResult> Engine::replay(const QString &deliveryId)

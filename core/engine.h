@@ -14,6 +14,7 @@
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QThreadPool>
 #include <functional>
 #include <memory>
 
@@ -65,9 +66,12 @@ public:
     // Journals one envelope; the duplicate flag says it repeated an earlier one.
     Result<RecordResult> intake(const IntakeRequest &request);
     // Group commit for the HTTP intake: requests that arrive together are journaled in one
-    // transaction (one fsync) once the event loop has read them all; `done` runs after that
-    // commit. A request refused before journaling (bad envelope, queue full) returns the error
-    // at once and `done` is not called.
+    // transaction once the event loop has read them all, and the journal is flushed to disk on
+    // a thread of its own while the next requests are read and committed; one flush covers
+    // every commit made before it. `done` runs once its request's commit is on disk (or with
+    // journal_failed if the flush failed: the delivery is then taken back). A request refused
+    // before journaling (bad envelope, queue full) returns the error at once and `done` is
+    // not called.
     using IntakeDone = std::function<void(const Result<RecordResult> &)>;
     Status intakeGrouped(const IntakeRequest &request, IntakeDone done);
     // Journals a finished or dead delivery again, as a new delivery linked to it.
@@ -105,9 +109,21 @@ private:
         RecordRequest record;
         IntakeDone done;
     };
+    // Committed to the journal, waiting for the flush that makes it durable.
+    struct CommittedIntake
+    {
+        Result<RecordResult> result;
+        QByteArray body;
+        IntakeDone done;
+    };
     Result<RecordRequest> prepareIntake(const IntakeRequest &request, qint64 alsoWaiting) const;
     void afterRecorded(const Result<RecordResult> &recorded, const QByteArray &body);
     void flushIntake();
+    void startSync();
+    void onSynced(quint64 generation, bool ok);
+    // Flushes on this thread and answers everything committed so far (intake(), stop()).
+    void settleIntake();
+    void answerCommitted(QList<CommittedIntake> &committed, bool durable);
     void recheckHealth();
     Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);
@@ -127,6 +143,12 @@ private:
     EventStream *m_events = nullptr;
     QElapsedTimer m_uptime;
     QList<PendingIntake> m_intakeBatch;
+    QList<CommittedIntake> m_unsynced; // committed since the flush in flight began
+    QList<CommittedIntake> m_syncing;  // covered by the flush in flight
+    bool m_syncInFlight = false;
+    bool m_settling = false;
+    quint64 m_syncGeneration = 0; // a flush answered by settleIntake() is not answered again
+    std::unique_ptr<QThreadPool> m_syncPool;
     bool m_running = false;
     Health m_lastHealth = Health::Ok;
 };

@@ -14,3 +14,9 @@ void FaultInjection::crashPoint(const char *name)
         _exit(86);
     }
 }
+
+bool FaultInjection::fails(const char *name)
+{
+    const char *armed = std::getenv("GHOST_RUNNER_FAIL_AT");
+    return armed && std::strcmp(armed, name) == 0;
+}

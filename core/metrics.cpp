@@ -67,6 +67,11 @@ void Metrics::intakeBatch(qsizetype deliveries)
     m_intakeCommitted += quint64(deliveries);
 }
 
+void Metrics::journalSynced(bool ok)
+{
+    ++(ok ? m_syncs : m_syncsFailed);
+}
+
 void Metrics::intakeAnswered(int httpStatus, double intakeMs)
 {
     ++m_intake[httpStatus];
@@ -127,12 +132,18 @@ QByteArray Metrics::render(const QString &version, const QString &role, const Ga
         out += "ghost_runner_intake_responses_total{code=\"" + QByteArray::number(it.key()) +
                "\"} " + QByteArray::number(it.value()) + '\n';
     header(out, "ghost_runner_intake_commits_total", "counter",
-           "Journal transactions (fsyncs) of the HTTP intake; several requests share one.");
+           "Journal transactions of the HTTP intake; several requests share one.");
     out += "ghost_runner_intake_commits_total " + QByteArray::number(m_intakeCommits) + '\n';
     header(out, "ghost_runner_intake_committed_requests_total", "counter",
            "Intake requests journaled by those transactions.");
     out += "ghost_runner_intake_committed_requests_total " + QByteArray::number(m_intakeCommitted) +
            '\n';
+    header(out, "ghost_runner_intake_syncs_total", "counter",
+           "Flushes of the journal to disk that made intake commits durable (one covers every "
+           "commit before it), by result.");
+    out += "ghost_runner_intake_syncs_total{result=\"ok\"} " + QByteArray::number(m_syncs) + '\n';
+    out += "ghost_runner_intake_syncs_total{result=\"failed\"} " +
+           QByteArray::number(m_syncsFailed) + '\n';
     header(out, "ghost_runner_rejected_requests_total", "counter",
            "Requests refused before intake, by reason.");
     QMap<QString, quint64> rejected = m_rejected;

@@ -36,6 +36,8 @@ public:
     void forwardAttempt(const QString &result);
     // One group commit of `deliveries` intake requests.
     void intakeBatch(qsizetype deliveries);
+    // One flush of the journal to disk, covering the group commits made before it.
+    void journalSynced(bool ok);
 
     struct Gauges
     {
@@ -58,6 +60,8 @@ private:
     QMap<QString, quint64> m_forwards;
     quint64 m_intakeCommits = 0;
     quint64 m_intakeCommitted = 0;
+    quint64 m_syncs = 0;
+    quint64 m_syncsFailed = 0;
     Histogram m_intakeSeconds;
     Histogram m_applySeconds;
 };

@@ -7,6 +7,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUuid>
 #include <memory>
 
 namespace {
@@ -459,6 +460,57 @@ private slots:
                  QStringLiteral("conflict"));
         // New rows continue after the old ones.
         QVERIFY(recordOk(request("p3")).delivery.seq > b.delivery.seq);
+    }
+
+    // A commit whose flush is still to come is in the journal but not in the queue; a flush
+    // that fails takes it back.
+    void aCommitWaitingForItsFlushIsNotQueuedYet()
+    {
+        const RecordResult before = recordOk(request("p0"));
+        const auto later = m_journal->recordBatch({request("p1"), request("p2")},
+                                                  DeliveryJournal::Durability::SyncLater);
+        QVERIFY(later.at(0).ok() && later.at(1).ok());
+        QVERIFY(m_journal->find(later.at(0)->delivery.id).ok());
+        QCOMPARE(m_journal->pendingCount(), 3);
+        auto seqs = [this] {
+            QList<qint64> out;
+            for (const auto &ref : m_journal->queuedAfter(0, 10).value())
+                out.append(ref.seq);
+            return out;
+        };
+        QCOMPARE(seqs(), QList<qint64>{before.delivery.seq});
+        QVERIFY(m_journal->syncWal());
+        m_journal->markDurable(later.at(1)->delivery.seq);
+        QCOMPARE(seqs(), (QList<qint64>{before.delivery.seq, later.at(0)->delivery.seq,
+                                        later.at(1)->delivery.seq}));
+
+        const auto failed =
+            m_journal->recordBatch({request("p3")}, DeliveryJournal::Durability::SyncLater);
+        QVERIFY(failed.first().ok());
+        QVERIFY(m_journal->discard({failed.first()->delivery.seq}).ok());
+        QCOMPARE(m_journal->find(failed.first()->delivery.id).error().code,
+                 QStringLiteral("not_found"));
+        QCOMPARE(m_journal->pendingCount(), 3);
+        // The patch id is free again: the sender's retry is a new delivery.
+        QVERIFY(!recordOk(request("p3")).duplicate);
+    }
+
+    // Delivery ids are UUIDs of version 7: they sort in the order they were made, so the id
+    // index grows at its end.
+    void deliveryIdsAreTimeOrderedUuids()
+    {
+        QString previous;
+        for (int i = 0; i < 50; ++i) {
+            const QString id =
+                recordOk(request(QStringLiteral("v%1").arg(i), "h", QString(), 1000 + i))
+                    .delivery.id;
+            QVERIFY2(!QUuid::fromString(id).isNull(), qPrintable(id));
+            QCOMPARE(id.at(14), QChar('7'));                     // the version nibble
+            QVERIFY(QStringLiteral("89ab").contains(id.at(19))); // the RFC variant
+            QCOMPARE(id.size(), 36);
+            QVERIFY2(id.left(13) >= previous.left(13), qPrintable(id + " after " + previous));
+            previous = id;
+        }
     }
 
     // A journal written before the received/journaled events moved into the delivery's row

@@ -337,6 +337,106 @@ private slots:
         QCOMPARE(m_engine->reload(config()).error().code, QString("not_running"));
     }
 
+    // The HTTP intake's group commit: requests read together share one transaction, and are
+    // answered (and handed to the executor) only after the flush that made them durable, which
+    // runs on another thread while more requests gather for the next commit.
+    void groupedIntakeAnswersAfterTheFlush()
+    {
+        QVERIFY(start([](Config &c) { c.startPaused = true; }));
+        QList<Result<RecordResult>> answers;
+        for (int i = 0; i < 5; ++i) {
+            IntakeRequest in;
+            in.body = mutation(QStringLiteral("g%1").arg(i), QStringLiteral("g%1.txt").arg(i));
+            QVERIFY(m_engine
+                        ->intakeGrouped(
+                            in, [&answers](const Result<RecordResult> &r) { answers.append(r); })
+                        .ok());
+        }
+        QVERIFY(answers.isEmpty()); // nothing is answered before it is committed and flushed
+        QTRY_COMPARE(answers.size(), 5);
+        QStringList ids;
+        for (const Result<RecordResult> &r : answers) {
+            QVERIFY2(r.ok(), qPrintable(r.error().message));
+            ids.append(r->delivery.patchId);
+            QCOMPARE(statusOf(r->delivery.id), QString("queued"));
+        }
+        QCOMPARE(ids, (QStringList{"g0", "g1", "g2", "g3", "g4"}));
+        QCOMPARE(m_engine->queueLength(), 5);
+        const QByteArray m = m_engine->renderMetrics();
+        QVERIFY(m.contains("\nghost_runner_intake_committed_requests_total 5\n"));
+        QVERIFY(m.contains("\nghost_runner_intake_commits_total 1\n"));
+        QVERIFY(m.contains("ghost_runner_intake_syncs_total{result=\"ok\"} 1\n"));
+        // The executor takes them once durable, in order.
+        QSignalSpy finished(m_engine.get(), &Engine::deliveryFinished);
+        m_engine->setPaused(false);
+        QTRY_COMPARE(finished.size(), 5);
+        QCOMPARE(finished.first().at(1).toString(), QString("g0"));
+        QCOMPARE(finished.last().at(1).toString(), QString("g4"));
+    }
+
+    // A flush the disk refuses: no request is acknowledged, none stays in the journal, and
+    // none is applied; the next one, with the disk back, goes through.
+    void aFailedFlushAcknowledgesAndKeepsNothing()
+    {
+        QVERIFY(start());
+        qputenv("GHOST_RUNNER_FAIL_AT", "journal-sync");
+        QList<Result<RecordResult>> answers;
+        for (int i = 0; i < 3; ++i) {
+            IntakeRequest in;
+            in.body = mutation(QStringLiteral("lost%1").arg(i), QStringLiteral("l%1.txt").arg(i));
+            QVERIFY(m_engine
+                        ->intakeGrouped(
+                            in, [&answers](const Result<RecordResult> &r) { answers.append(r); })
+                        .ok());
+        }
+        QTRY_COMPARE(answers.size(), 3);
+        qunsetenv("GHOST_RUNNER_FAIL_AT");
+        for (const Result<RecordResult> &r : answers) {
+            QVERIFY(!r.ok());
+            QCOMPARE(r.error().code, QString("journal_failed"));
+            QVERIFY2(r.error().message.contains("send it again"), qPrintable(r.error().message));
+        }
+        QVERIFY(m_engine->journal()->countsByStatus().isEmpty());
+        QCOMPARE(m_engine->queueLength(), 0);
+        QVERIFY(m_engine->renderMetrics().contains(
+            "ghost_runner_intake_syncs_total{result=\"failed\"} 1\n"));
+
+        QSignalSpy finished(m_engine.get(), &Engine::deliveryFinished);
+        IntakeRequest again;
+        again.body = mutation("lost0", "l0.txt");
+        Result<RecordResult> answer = makeError("unanswered", "");
+        QVERIFY(
+            m_engine->intakeGrouped(again, [&answer](const Result<RecordResult> &r) { answer = r; })
+                .ok());
+        QTRY_VERIFY(answer.ok());
+        QVERIFY(!answer->duplicate);
+        QTRY_COMPARE(finished.size(), 1);
+        QCOMPARE(statusOf(answer->delivery.id), QString("applied"));
+        QVERIFY(!QFile::exists(path("ws/l1.txt")));
+        QVERIFY(!QFile::exists(path("ws/l2.txt")));
+        QCOMPARE(TestSupport::readFile(path("ws/l0.txt")), QByteArray("x"));
+    }
+
+    // intake() (replays, the tray) keeps its order behind grouped requests still waiting.
+    void directIntakeSettlesGroupedRequestsFirst()
+    {
+        QVERIFY(start([](Config &c) { c.startPaused = true; }));
+        QList<Result<RecordResult>> answers;
+        IntakeRequest first;
+        first.body = mutation("first", "f.txt");
+        QVERIFY(m_engine
+                    ->intakeGrouped(
+                        first, [&answers](const Result<RecordResult> &r) { answers.append(r); })
+                    .ok());
+        const Delivery second = send(mutation("second", "s.txt"));
+        QCOMPARE(answers.size(), 1); // answered before intake() returned
+        QVERIFY(answers.first().ok());
+        QVERIFY(answers.first()->delivery.seq < second.seq);
+        QTest::qWait(0); // a stale flush result arriving now changes nothing
+        QCOMPARE(answers.size(), 1);
+        QCOMPARE(m_engine->queueLength(), 2);
+    }
+
     void stopFinishesTheDeliveryInProgress()
     {
         QVERIFY(start());
