@@ -106,8 +106,10 @@ public:
     // (this instance is the only writer); -1 when the journal is not open.
     qint64 pendingCount() const;
     qint64 oldestPendingReceivedMs() const;
-    // The last storage error, or empty: /health reads it.
+    // The last storage error, or empty: /health reads it. noteFailure() records one found
+    // outside the journal's own calls (a failed syncWal()); the next good commit clears it.
     QString lastError() const { return m_lastError; }
+    void noteFailure(const QString &message) { m_lastError = message; }
 
 private:
     Status fail(const QString &what, const QString &sqlError);

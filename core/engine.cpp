@@ -447,6 +447,7 @@ void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
     if (!discarded.ok())
         e.message += QStringLiteral(" (%1)").arg(discarded.error().message);
     qCCritical(lcEngine, "%s", qPrintable(e.message));
+    m_journal.noteFailure(e.message);
     for (CommittedIntake &c : committed)
         c.done(c.result.ok() ? Result<RecordResult>(e) : c.result);
     recheckHealth();

@@ -400,6 +400,10 @@ private slots:
         QCOMPARE(m_engine->queueLength(), 0);
         QVERIFY(m_engine->renderMetrics().contains(
             "ghost_runner_intake_syncs_total{result=\"failed\"} 1\n"));
+        QCOMPARE(jsonAt(healthJson(), "components/journal/status").toString(), QString("failing"));
+        QVERIFY(jsonAt(healthJson(), "components/journal/message")
+                    .toString()
+                    .contains("cannot flush the journal"));
 
         QSignalSpy finished(m_engine.get(), &Engine::deliveryFinished);
         IntakeRequest again;
@@ -415,6 +419,7 @@ private slots:
         QVERIFY(!QFile::exists(path("ws/l1.txt")));
         QVERIFY(!QFile::exists(path("ws/l2.txt")));
         QCOMPARE(TestSupport::readFile(path("ws/l0.txt")), QByteArray("x"));
+        QCOMPARE(jsonAt(healthJson(), "components/journal/status").toString(), QString("ok"));
     }
 
     // intake() (replays, the tray) keeps its order behind grouped requests still waiting.

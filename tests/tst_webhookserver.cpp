@@ -421,6 +421,22 @@ private slots:
             "ghost_runner_intake_responses_total{code=\"429\"} 1"));
     }
 
+    // The disk refuses to flush the journal: the sender hears 503 with Retry-After (never a
+    // 202), and nothing stays journaled.
+    void aJournalThatCannotBeFlushedAnswers503()
+    {
+        QVERIFY(useEngine({}, [](Config &c) { c.startPaused = true; }));
+        qputenv("GHOST_RUNNER_FAIL_AT", "journal-sync");
+        const HttpReply r = post("/webhook", mutation("unflushed"));
+        qunsetenv("GHOST_RUNNER_FAIL_AT");
+        QCOMPARE(r.status, 503);
+        QCOMPARE(r.json["error"]["code"].toString(), QString("journal_failed"));
+        QVERIFY(!r.header("Retry-After").isEmpty());
+        QCOMPARE(journaled(), qint64(0));
+        QCOMPARE(post("/webhook", mutation("unflushed")).status, 202);
+        QCOMPARE(journaled(), qint64(1));
+    }
+
     void authentication_data()
     {
         QTest::addColumn<QString>("scheme");
