@@ -53,6 +53,7 @@ QJsonObject parseJson(const QString &s)
 const char *kColumns = GR_COLUMNS;
 // One delivery by a condition, with its body hash (column 14) for the dedupe checks.
 #define GR_SELECT_EXISTING "SELECT " GR_COLUMNS ", body_hash FROM deliveries WHERE "
+#define GR_PROBE "SELECT seq FROM deliveries WHERE "
 
 Delivery fromRow(const QSqlQuery &q)
 {
@@ -257,9 +258,21 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
         QByteArray bodyHash;
     };
     Q_UNUSED(d);
-    auto existing = [&](const char *sql, const QString &value) -> Result<std::optional<Found>> {
-        QSqlQuery &q = statement(sql);
-        if (!run(q, {value}))
+    // Each check first asks for the seq alone (almost always: no row), and reads the whole
+    // delivery only when there is one; the driver builds a record of every column a query
+    // returns, on every run.
+    auto existing = [&](const char *probeSql,
+                        const QString &value) -> Result<std::optional<Found>> {
+        QSqlQuery &probe = statement(probeSql);
+        if (!run(probe, {value}))
+            return fail("cannot read the journal", probe.lastError().text()).error();
+        const bool any = probe.next();
+        const qint64 seq = any ? probe.value(0).toLongLong() : 0;
+        probe.finish();
+        if (!any)
+            return std::optional<Found>();
+        QSqlQuery &q = statement(GR_SELECT_EXISTING "seq = ?");
+        if (!run(q, {seq}))
             return fail("cannot read the journal", q.lastError().text()).error();
         std::optional<Found> found;
         if (q.next())
@@ -268,7 +281,7 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
         return found;
     };
     if (!r.dedupeKey.isEmpty()) {
-        const auto byKey = existing(GR_SELECT_EXISTING "dedupe_key = ?", r.dedupeKey);
+        const auto byKey = existing(GR_PROBE "dedupe_key = ?", r.dedupeKey);
         if (!byKey.ok())
             return byKey.error();
         if (byKey->has_value())
@@ -276,7 +289,7 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
     }
     if (r.replayOf.isEmpty()) {
         const auto byId =
-            existing(GR_SELECT_EXISTING "patch_id = ? AND replay_of IS NULL", r.patchId);
+            existing(GR_PROBE "patch_id = ? AND replay_of IS NULL LIMIT 1", r.patchId);
         if (!byId.ok())
             return byId.error();
         if (byId->has_value()) {
@@ -292,7 +305,7 @@ Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordReq
     }
     // A given delivery id (a relay's) names one delivery; another patch cannot take it over.
     if (!r.deliveryId.isEmpty()) {
-        const auto byDeliveryId = existing(GR_SELECT_EXISTING "id = ?", r.deliveryId);
+        const auto byDeliveryId = existing(GR_PROBE "id = ?", r.deliveryId);
         if (!byDeliveryId.ok())
             return byDeliveryId.error();
         if (byDeliveryId->has_value())

@@ -4,7 +4,7 @@
 #include <QTcpSocket>
 #include <QUrl>
 #include <cctype>
-
+#include <cstring>
 #include <sys/socket.h>
 
 namespace {
@@ -14,7 +14,7 @@ bool isToken(const QByteArray &s)
         return false;
     for (char c : s) {
         const unsigned char u = static_cast<unsigned char>(c);
-        if (u <= 32 || u >= 127 || QByteArray("()<>@,;:\\\"/[]?={}").contains(c))
+        if (u <= 32 || u >= 127 || std::strchr("()<>@,;:\\\"/[]?={}", c) != nullptr)
             return false;
     }
     return true;
@@ -85,7 +85,10 @@ void HttpConnection::applyPendingLimits()
         m_idleTimer.start(m_limits.idleTimeoutMs);
 }
 
-QHostAddress HttpConnection::peer() const { return m_socket->peerAddress(); }
+QHostAddress HttpConnection::peer() const
+{
+    return m_socket->peerAddress();
+}
 
 void HttpConnection::onReadyRead()
 {
@@ -107,8 +110,7 @@ void HttpConnection::process()
     if (m_processing)
         return;
     m_processing = true;
-    while (m_state != State::Closing && m_state != State::Handling &&
-           m_state != State::Streaming) {
+    while (m_state != State::Closing && m_state != State::Handling && m_state != State::Streaming) {
         if (m_state == State::ReadingHead) {
             if (m_in.isEmpty())
                 break;
@@ -147,9 +149,10 @@ bool HttpConnection::parseHead()
         return false;
     }
     if (end > m_limits.maxHeaderBytes) {
-        fail(431, "headers_too_large",
-             QStringLiteral("the request head is larger than %1 bytes").arg(m_limits.maxHeaderBytes),
-             "headers_too_large");
+        fail(
+            431, "headers_too_large",
+            QStringLiteral("the request head is larger than %1 bytes").arg(m_limits.maxHeaderBytes),
+            "headers_too_large");
         return false;
     }
     const QByteArray head = m_in.left(end);
@@ -181,8 +184,7 @@ bool HttpConnection::parseHead()
     }
     const QUrl url(QString::fromLatin1(m_request.target), QUrl::StrictMode);
     if (!url.isValid()) {
-        fail(400, "bad_request", "the request target is not a valid URL path",
-             "malformed_request");
+        fail(400, "bad_request", "the request target is not a valid URL path", "malformed_request");
         return false;
     }
     m_request.path = url.path(QUrl::FullyDecoded);
@@ -224,8 +226,7 @@ bool HttpConnection::parseHead()
     for (const auto &h : m_request.headers) {
         if (h.first.compare("Content-Length", Qt::CaseInsensitive) == 0) {
             if (clCount++ > 0 && h.second != cl) {
-                fail(400, "bad_request", "conflicting Content-Length headers",
-                     "malformed_request");
+                fail(400, "bad_request", "conflicting Content-Length headers", "malformed_request");
                 return false;
             }
             cl = h.second;
