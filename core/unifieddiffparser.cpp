@@ -4,6 +4,8 @@
 
 #include <QRegularExpression>
 #include <algorithm>
+#include <cstring>
+#include <limits>
 
 // ---------------------------------------------------------------------------------------------
 // Hunk and FilePatch helpers
@@ -98,6 +100,83 @@ namespace {
 QByteArray chompCr(const QByteArray &line)
 {
     return line.endsWith('\r') ? line.left(line.size() - 1) : line;
+}
+
+// A QByteArray over bytes that someone else owns and keeps alive (no copy, no allocation).
+QByteArray view(const char *data, qsizetype size)
+{
+    return QByteArray::fromRawData(data, size);
+}
+
+// chompCr for a view: the result is a view too.
+QByteArray chompCrView(const QByteArray &line)
+{
+    return line.endsWith('\r') ? view(line.constData(), line.size() - 1) : line;
+}
+
+bool isBlank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+// Reads a decimal number at *p (at least one digit, at most INT_MAX).
+bool readNumber(const char **p, const char *end, int *out)
+{
+    qint64 value = 0;
+    const char *q = *p;
+    while (q < end && *q >= '0' && *q <= '9') {
+        value = value * 10 + (*q - '0');
+        if (value > std::numeric_limits<int>::max())
+            return false;
+        ++q;
+    }
+    if (q == *p)
+        return false;
+    *p = q;
+    *out = int(value);
+    return true;
+}
+
+// The common "@@ -a,b +c,d @@ section" header of printable ASCII, read without the regex that
+// judges every other form; false when it is not that (then the regex decides).
+bool parsePlainHunkHeader(const QByteArray &header, int *oldStart, int *oldCount, int *newStart,
+                          int *newCount, QByteArray *section)
+{
+    for (const char c : header) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u >= 0x7f)
+            return false;
+    }
+    const char *p = header.constData() + 2; // past "@@"
+    const char *const end = header.constData() + header.size();
+    while (p < end && isBlank(*p))
+        ++p;
+    if (p == end || *p++ != '-' || !readNumber(&p, end, oldStart))
+        return false;
+    *oldCount = 1;
+    if (p < end && *p == ',' && !(++p, readNumber(&p, end, oldCount)))
+        return false;
+    if (p == end || !isBlank(*p))
+        return false;
+    while (p < end && isBlank(*p))
+        ++p;
+    if (p == end || *p++ != '+' || !readNumber(&p, end, newStart))
+        return false;
+    *newCount = 1;
+    if (p < end && *p == ',' && !(++p, readNumber(&p, end, newCount)))
+        return false;
+    while (p < end && isBlank(*p))
+        ++p;
+    if (end - p < 2 || p[0] != '@' || p[1] != '@')
+        return false;
+    p += 2;
+    const char *last = end;
+    while (p < last && isBlank(*p))
+        ++p;
+    while (last > p && isBlank(last[-1]))
+        --last;
+    *section = QByteArray(p, last - p);
+    return true;
 }
 
 Error patchError(const QString &code, const QString &message, const QString &file = QString(),
@@ -286,11 +365,21 @@ bool hasSinglePrefix(const QString &name)
 class Parser
 {
 public:
-    Parser(const QByteArray &diff, const UnifiedDiffParser::Options &o) : m_options(o)
+    // borrow: hunk lines may point into diff (no copies), which must then outlive the result.
+    Parser(const QByteArray &diff, const UnifiedDiffParser::Options &o, bool borrow)
+        : m_options(o), m_borrow(borrow)
     {
-        m_lines = diff.split('\n');
-        if (!m_lines.isEmpty() && m_lines.last().isEmpty())
-            m_lines.removeLast(); // the final "\n" ends the last line; it does not start one
+        // Lines as views into diff, which outlives the parser; the final "\n" ends the last
+        // line, it does not start one.
+        const char *const data = diff.constData();
+        const qsizetype size = diff.size();
+        m_lines.reserve(std::count(data, data + size, '\n') + 1);
+        for (qsizetype pos = 0; pos < size;) {
+            const void *nl = std::memchr(data + pos, '\n', size_t(size - pos));
+            const qsizetype end = nl ? static_cast<const char *>(nl) - data : size;
+            m_lines.append(view(data + pos, end - pos));
+            pos = end + 1;
+        }
     }
 
     Result<QList<FilePatch>> run()
@@ -322,7 +411,7 @@ public:
     }
 
 private:
-    QByteArray line(int k) const { return chompCr(m_lines[k]); }
+    QByteArray line(int k) const { return chompCrView(m_lines[k]); }
 
     bool isHeaderPair(int k) const
     {
@@ -655,6 +744,17 @@ private:
                                   fp->newPath, m_i + 1);
             Hunk h;
             h.diffLine = m_i + 1;
+            if (parsePlainHunkHeader(header, &h.oldStart, &h.declaredOldCount, &h.newStart,
+                                     &h.declaredNewCount, &h.section) &&
+                h.oldStart < (1 << 28) && h.declaredOldCount < (1 << 28) &&
+                h.declaredNewCount < (1 << 28)) {
+                ++m_i;
+                readHunkBody(&h);
+                if (h.lines.isEmpty())
+                    return emptyHunk(*fp, h);
+                fp->hunks.append(h);
+                continue;
+            }
             static const QRegularExpression re(
                 QStringLiteral(R"(^@@\s*-(\d+)(?:,(\d+))?\s+\+(\d+)(?:,(\d+))?\s*@@(.*)$)"));
             const QRegularExpressionMatch m = re.match(QString::fromUtf8(header));
@@ -679,15 +779,20 @@ private:
             ++m_i;
             readHunkBody(&h);
             if (h.lines.isEmpty())
-                return patchError("bad_patch",
-                                  QStringLiteral("hunk %1 of %2 (line %3) has no lines")
-                                      .arg(fp->hunks.size() + 1)
-                                      .arg(fp->newPath.isEmpty() ? fp->oldPath : fp->newPath)
-                                      .arg(h.diffLine),
-                                  fp->newPath, h.diffLine);
+                return emptyHunk(*fp, h);
             fp->hunks.append(h);
         }
         return {};
+    }
+
+    static Status emptyHunk(const FilePatch &fp, const Hunk &h)
+    {
+        return patchError("bad_patch",
+                          QStringLiteral("hunk %1 of %2 (line %3) has no lines")
+                              .arg(fp.hunks.size() + 1)
+                              .arg(fp.newPath.isEmpty() ? fp.oldPath : fp.newPath)
+                              .arg(h.diffLine),
+                          fp.newPath, h.diffLine);
     }
 
     // The body runs to the next "@@", "diff ", ---/+++ header pair, non-diff text or the end;
@@ -699,10 +804,10 @@ private:
             return h->declaredOldCount >= 0 && h->oldCount >= h->declaredOldCount &&
                    h->newCount >= h->declaredNewCount;
         };
-        auto push = [&](char kind, const QByteArray &text, bool cr) {
+        auto push = [&](char kind, QByteArray text, bool cr) {
             HunkLine l;
             l.kind = kind;
-            l.text = text;
+            l.text = std::move(text);
             l.cr = cr;
             h->lines.append(l);
             if (kind != '+')
@@ -716,7 +821,7 @@ private:
         };
         while (m_i < m_lines.size()) {
             const QByteArray &raw = m_lines[m_i];
-            const QByteArray l = chompCr(raw);
+            const QByteArray l = chompCrView(raw);
             if (l.startsWith("@@") || l.startsWith("diff "))
                 break;
             if (isHeaderPair(m_i) &&
@@ -733,7 +838,11 @@ private:
                 break; // the "-- " signature separator of git format-patch mail
             if (c == ' ' || c == '-' || c == '+') {
                 flushEmpty();
-                push(c, l.mid(1), raw.endsWith('\r'));
+                // A view into the diff when borrowing, else a copy of its own.
+                push(c,
+                     m_borrow ? view(l.constData() + 1, l.size() - 1)
+                              : QByteArray(l.constData() + 1, l.size() - 1),
+                     raw.endsWith('\r'));
             } else if (c == '\\') {
                 flushEmpty();
                 if (!h->lines.isEmpty())
@@ -753,6 +862,7 @@ private:
     }
 
     UnifiedDiffParser::Options m_options;
+    bool m_borrow = false;
     QList<QByteArray> m_lines;
     int m_i = 0;
     QList<FilePatch> m_patches;
@@ -763,6 +873,7 @@ private:
 
 struct FileLines
 {
+    // Views into the file's contents and the diff, which outlive the FileLines (no copies).
     QList<QByteArray> texts; // without line endings
     QList<QByteArray> eols;  // "\n", "\r\n", or "" for a last line without one
     bool eofNoNewline = false;
@@ -773,36 +884,68 @@ struct FileLines
         FileLines f;
         int crlf = 0;
         int lf = 0;
+        const char *const data = contents.constData();
+        const qsizetype size = contents.size();
+        const qsizetype expected = std::count(data, data + size, '\n') + 1;
+        f.texts.reserve(expected);
+        f.eols.reserve(expected);
         qsizetype pos = 0;
-        while (pos < contents.size()) {
-            const qsizetype nl = contents.indexOf('\n', pos);
-            if (nl < 0) {
-                f.texts.append(contents.mid(pos));
+        while (pos < size) {
+            const void *found = std::memchr(data + pos, '\n', size_t(size - pos));
+            if (!found) {
+                f.texts.append(view(data + pos, size - pos));
                 f.eols.append(QByteArray());
                 break;
             }
-            QByteArray text = contents.mid(pos, nl - pos);
-            if (text.endsWith('\r')) {
-                text.chop(1);
+            const qsizetype nl = static_cast<const char *>(found) - data;
+            if (nl > pos && data[nl - 1] == '\r') {
+                f.texts.append(view(data + pos, nl - 1 - pos));
                 f.eols.append(QByteArrayLiteral("\r\n"));
                 ++crlf;
             } else {
+                f.texts.append(view(data + pos, nl - pos));
                 f.eols.append(QByteArrayLiteral("\n"));
                 ++lf;
             }
-            f.texts.append(text);
             pos = nl + 1;
         }
-        f.eofNoNewline = !contents.isEmpty() && !contents.endsWith('\n');
+        f.eofNoNewline = size > 0 && data[size - 1] != '\n';
         if (crlf + lf > 0)
             f.style = crlf > lf ? QByteArrayLiteral("\r\n") : QByteArrayLiteral("\n");
         return f;
     }
 
+    // Puts replacement (texts and eols) where count lines stood at pos, in place.
+    void replace(qsizetype pos, qsizetype count, const QList<QByteArray> &newTexts,
+                 const QList<QByteArray> &newEols)
+    {
+        const qsizetype common = std::min(count, newTexts.size());
+        for (qsizetype i = 0; i < common; ++i) {
+            texts[pos + i] = newTexts[i];
+            eols[pos + i] = newEols[i];
+        }
+        if (count > common) {
+            texts.remove(pos + common, count - common);
+            eols.remove(pos + common, count - common);
+        } else if (newTexts.size() > common) {
+            const qsizetype extra = newTexts.size() - common;
+            texts.insert(pos + common, extra, QByteArray());
+            eols.insert(pos + common, extra, QByteArray());
+            for (qsizetype i = common; i < newTexts.size(); ++i) {
+                texts[pos + i] = newTexts[i];
+                eols[pos + i] = newEols[i];
+            }
+        }
+    }
+
     QByteArray join() const
     {
-        QByteArray out;
         const QByteArray fallback = style.isEmpty() ? QByteArrayLiteral("\n") : style;
+        qsizetype total = 0;
+        for (int i = 0; i < texts.size(); ++i)
+            total += texts[i].size() + std::max<qsizetype>(eols[i].size(), fallback.size());
+        QByteArray out;
+        out.reserve(total);
         for (int i = 0; i < texts.size(); ++i) {
             out += texts[i];
             const bool last = i + 1 == texts.size();
@@ -842,12 +985,13 @@ bool UnifiedDiffParser::looksLike(const QByteArray &text)
 
 Result<QList<FilePatch>> UnifiedDiffParser::parse(const QByteArray &diff, const Options &o)
 {
-    return Parser(diff, o).run();
+    return Parser(diff, o, false).run();
 }
 
 Status UnifiedDiffParser::apply(const QByteArray &diff, StagedTree &tree, const Options &o)
 {
-    const Result<QList<FilePatch>> patches = parse(diff, o);
+    // The patches' lines point into diff, which lives until this returns.
+    const Result<QList<FilePatch>> patches = Parser(diff, o, true).run();
     if (!patches.ok())
         return patches.error();
     return apply(patches.value(), tree);
@@ -921,6 +1065,8 @@ Result<QByteArray> UnifiedDiffParser::applyHunks(const QByteArray &contents,
         const bool atEof = pos + n == f.texts.size();
         QList<QByteArray> texts;
         QList<QByteArray> eols;
+        texts.reserve(h.newCount);
+        eols.reserve(h.newCount);
         int oldIndex = 0;
         for (const HunkLine &l : h.lines) {
             if (l.kind == ' ') {
@@ -941,8 +1087,7 @@ Result<QByteArray> UnifiedDiffParser::applyHunks(const QByteArray &contents,
         // context (then it does not mean to change it, even if it forgot the marker).
         if (atEof && !h.lines.isEmpty() && h.lines.last().kind != ' ')
             f.eofNoNewline = h.newEndsWithoutNewline();
-        f.texts = f.texts.mid(0, pos) + texts + f.texts.mid(pos + n);
-        f.eols = f.eols.mid(0, pos) + eols + f.eols.mid(pos + n);
+        f.replace(pos, n, texts, eols);
         if (f.texts.isEmpty())
             f.eofNoNewline = false;
         if (f.style.isEmpty() && !f.eols.isEmpty())
@@ -1008,7 +1153,9 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
                 return r.error();
             oldPath = r.value();
         }
-        if (!fp.newPath.isEmpty()) {
+        if (!fp.newPath.isEmpty() && fp.newPath == fp.oldPath) {
+            newPath = oldPath; // the usual modification: one path, checked once
+        } else if (!fp.newPath.isEmpty()) {
             const Result<QString> r = tree.normalize(fp.newPath);
             if (!r.ok())
                 return r.error();

@@ -309,14 +309,9 @@ Result<FileState> Workspace::read(const QString &relativePath) const
     };
     if (fd < 0)
         return failed();
-    struct stat now;
-    if (::fstat(fd, &now) != 0 || !S_ISREG(now.st_mode)) {
-        ::close(fd);
-        errno = EINVAL;
-        return failed();
-    }
-    // Reads the size fstat gave, in as few read() calls as the kernel allows.
-    QByteArray data(qsizetype(now.st_size), Qt::Uninitialized);
+    // Reads the size stat gave, in as few read() calls as the kernel allows. Whatever was swapped
+    // in since cannot be followed (O_NOFOLLOW) or block (O_NONBLOCK); a directory fails to read.
+    QByteArray data(qsizetype(st.st_size), Qt::Uninitialized);
     qsizetype got = 0;
     while (got < data.size()) {
         const ssize_t n = ::read(fd, data.data() + got, size_t(data.size() - got));
@@ -336,7 +331,7 @@ Result<FileState> Workspace::read(const QString &relativePath) const
     data.truncate(got);
     s.exists = true;
     s.contents = std::move(data);
-    s.mode = int(now.st_mode & 07777);
+    s.mode = int(st.st_mode & 07777);
     return s;
 }
 
