@@ -525,6 +525,51 @@ private slots:
         QCOMPARE(ws.openTransactions(), QStringList());
     }
 
+    // Within a PathScope a directory is verified once and then trusted by its open handle, never
+    // by its name: a symlink out placed in it later is refused, a symlink out swapped in for it is
+    // not followed, and a commit verifies everything afresh.
+    void verifiedDirectoryStaysGuarded()
+    {
+        TestSupport::writeTree(m_root, {{"d/a.txt", "a\n"}, {"d/b.txt", "b\n"}});
+        const Tree outsideBefore = TestSupport::snapshot(m_outside);
+        const auto link = [&](const QString &target, const QString &name) {
+            QCOMPARE(::symlink(QFile::encodeName(target).constData(),
+                               QFile::encodeName(m_root + '/' + name).constData()),
+                     0);
+        };
+        Workspace ws(m_root, options());
+        {
+            const Workspace::PathScope scope(ws);
+            QCOMPARE(ws.read("d/a.txt")->contents, QByteArray("a\n")); // d/ verified, kept open
+            link(m_outside + "/victim.txt", "d/evil");
+            QCOMPARE(ws.read("d/evil").error().code, QString("path_outside_workspace"));
+            QCOMPARE(ws.normalize("d/evil").error().code, QString("path_outside_workspace"));
+            QCOMPARE(ws.read("d/b.txt")->contents, QByteArray("b\n"));
+
+            QCOMPARE(::rename(QFile::encodeName(m_root + "/d").constData(),
+                              QFile::encodeName(m_root + "/d.moved").constData()),
+                     0);
+            link(m_outside, "d");
+            // Still the verified directory (now d.moved), never outside/victim.txt.
+            QVERIFY(!ws.read("d/victim.txt")->exists);
+            QCOMPARE(ws.read("d/b.txt")->contents, QByteArray("b\n"));
+            // A commit, even inside the scope, verifies its paths afresh.
+            for (const ChangeSet &cs : {changes({modified("d/victim.txt", "pwned\n")}),
+                                        changes({added("d/new.txt", "pwned\n")})}) {
+                const Status s = ws.commit(cs, "txn-swapped");
+                QVERIFY(!s.ok());
+                QCOMPARE(s.error().code, QString("path_outside_workspace"));
+            }
+        }
+        {
+            // A new scope sees the swap too.
+            const Workspace::PathScope scope(ws);
+            QCOMPARE(ws.read("d/victim.txt").error().code, QString("path_outside_workspace"));
+        }
+        QCOMPARE(TestSupport::snapshot(m_outside), outsideBefore);
+        QCOMPARE(records(m_txnDir), QStringList());
+    }
+
     // The positive controls for the sandbox: links and absolute paths that stay inside work.
     void insidePathsAccepted()
     {
