@@ -4,13 +4,19 @@
 #include <cstring>
 #include <vector>
 
+namespace {
+// Base reads kept for a later write(); past this, reads nobody wrote are dropped.
+constexpr qsizetype MaxRememberedReads = 1024;
+} // namespace
+
 Result<FileState> StagedTree::baseRead(const QString &path) const
 {
-    if (m_lastRead && m_lastReadPath == path)
-        return *m_lastRead;
-    m_lastRead = m_base.read(path);
-    m_lastReadPath = path;
-    return *m_lastRead;
+    const auto it = m_baseReads.constFind(path);
+    if (it != m_baseReads.constEnd())
+        return *it;
+    if (m_baseReads.size() >= MaxRememberedReads)
+        m_baseReads.clear(); // read but never written: no need to keep them all
+    return *m_baseReads.insert(path, m_base.read(path));
 }
 
 Result<FileState> StagedTree::read(const QString &path) const
@@ -32,10 +38,12 @@ bool StagedTree::exists(const QString &path) const
     return s.ok() && s->exists;
 }
 
-StagedTree::Entry StagedTree::entryFromBase(const QString &path, bool keepContents) const
+StagedTree::Entry StagedTree::entryFromBase(const QString &path, bool keepContents,
+                                            QByteArray *baseContents) const
 {
     Entry e;
     const Result<FileState> base = baseRead(path);
+    m_baseReads.remove(path); // the entry holds what is needed from now on
     if (!base.ok())
         return e;
     e.baseKnown = true;
@@ -47,6 +55,8 @@ StagedTree::Entry StagedTree::entryFromBase(const QString &path, bool keepConten
         e.exists = base->exists;
         e.contents = base->contents;
     }
+    if (baseContents)
+        *baseContents = base->contents;
     return e;
 }
 
@@ -54,10 +64,10 @@ void StagedTree::write(const QString &path, const QByteArray &contents)
 {
     auto it = m_entries.find(path);
     if (it == m_entries.end()) {
-        it = m_entries.insert(path, entryFromBase(path, false));
-        // The base was just read: count against it now, so changeSet() need not read it again.
-        if (it->baseKnown && m_lastRead && m_lastRead->ok() && m_lastReadPath == path) {
-            const QByteArray &before = (*m_lastRead)->contents;
+        QByteArray before;
+        it = m_entries.insert(path, entryFromBase(path, false, &before));
+        // The base is at hand now: count against it, so changeSet() need not read it again.
+        if (it->baseKnown) {
             countChangedLines(before, contents, &it->added, &it->removed);
             it->sameAsBase = it->baseExists && before == contents;
             it->countsKnown = true;
@@ -81,7 +91,7 @@ void StagedTree::setMode(const QString &path, int mode)
 {
     auto it = m_entries.find(path);
     if (it == m_entries.end())
-        it = m_entries.insert(path, entryFromBase(path, true));
+        it = m_entries.insert(path, entryFromBase(path, true, nullptr));
     it->mode = mode;
     it->modeSet = true;
 }

@@ -48,13 +48,15 @@ private:
         int added = 0;
         int removed = 0;
     };
-    // m_base.read(), remembering the last answer: a planner reads a file, then writes it.
+    // m_base.read(), remembering the answer until the path gets an entry: a planner reads a
+    // file (or a batch of them), then writes it.
     Result<FileState> baseRead(const QString &path) const;
-    Entry entryFromBase(const QString &path, bool keepContents) const;
+    // A new entry for path with what the base has (its contents too when keepContents); *base
+    // gets the base's contents, for counting.
+    Entry entryFromBase(const QString &path, bool keepContents, QByteArray *base) const;
 
     const FileSource &m_base;
-    mutable QString m_lastReadPath;
-    mutable std::optional<Result<FileState>> m_lastRead;
+    mutable QHash<QString, Result<FileState>> m_baseReads;
     QMap<QString, Entry> m_entries;
     QHash<QString, QString> m_renamedFrom; // new path -> original path
     QStringList m_notes;

@@ -2,10 +2,16 @@
 
 #include "hunkmatcher.h"
 
+#include <QHash>
 #include <QRegularExpression>
+#include <QThread>
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <functional>
 #include <limits>
+#include <thread>
+#include <vector>
 
 // ---------------------------------------------------------------------------------------------
 // Hunk and FilePatch helpers
@@ -1129,9 +1135,114 @@ void applyMode(StagedTree &tree, const QString &path, const FilePatch &fp, int c
 
 } // namespace
 
+namespace {
+
+// Runs work(i) for i in [0, count) on a few threads when there is enough of it, else here.
+void forEachInParallel(qsizetype count, const std::function<void(qsizetype)> &work)
+{
+    constexpr qsizetype MinPerThread = 16;
+    const qsizetype threads = std::min<qsizetype>(
+        {qsizetype(std::max(1, QThread::idealThreadCount())), 4, count / MinPerThread});
+    if (threads <= 1) {
+        for (qsizetype i = 0; i < count; ++i)
+            work(i);
+        return;
+    }
+    std::atomic<qsizetype> next{0};
+    const auto drain = [&] {
+        for (qsizetype i = next++; i < count; i = next++)
+            work(i);
+    };
+    std::vector<std::thread> helpers;
+    helpers.reserve(size_t(threads - 1));
+    for (qsizetype t = 1; t < threads; ++t)
+        helpers.emplace_back(drain);
+    drain();
+    for (std::thread &h : helpers)
+        h.join();
+}
+
+// A section's paths, normalized up front (an error is still reported in its turn), and for a
+// plain modification of a file no other section names, its hunks applied ahead of its turn:
+// the result depends on nothing but the file as it is.
+struct Section
+{
+    std::optional<Result<QString>> oldPath;
+    std::optional<Result<QString>> newPath;
+    bool plain = false;
+    bool computed = false;
+    FileState current;
+    std::optional<Result<QByteArray>> contents;
+    QStringList notes;
+};
+
+// Sections computed ahead at a time: enough to keep the threads busy, few enough that their
+// files are not all in memory at once.
+constexpr qsizetype AheadBatch = 256;
+
+} // namespace
+
 Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tree)
 {
-    for (const FilePatch &fp : patches) {
+    std::vector<Section> sections(size_t(patches.size()));
+    QHash<QString, int> timesNamed;
+    for (qsizetype i = 0; i < patches.size(); ++i) {
+        const FilePatch &fp = patches[i];
+        Section &sec = sections[size_t(i)];
+        if (!fp.oldPath.isEmpty())
+            sec.oldPath = tree.normalize(fp.oldPath);
+        if (!fp.newPath.isEmpty())
+            sec.newPath = fp.newPath == fp.oldPath ? sec.oldPath : tree.normalize(fp.newPath);
+        if (sec.oldPath && sec.oldPath->ok())
+            ++timesNamed[sec.oldPath->value()];
+        if (sec.newPath && sec.newPath->ok() &&
+            !(sec.oldPath && sec.oldPath->ok() && sec.oldPath->value() == sec.newPath->value()))
+            ++timesNamed[sec.newPath->value()];
+        sec.plain = !fp.isBinary && !isUnsupportedType(fp.oldMode) &&
+                    !isUnsupportedType(fp.newMode) && !fp.isNew && !fp.isDelete && !fp.isRename &&
+                    !fp.isCopy && !fp.hunks.isEmpty() && sec.oldPath && sec.oldPath->ok() &&
+                    sec.newPath && sec.newPath->ok() &&
+                    sec.oldPath->value() == sec.newPath->value();
+    }
+    for (Section &sec : sections)
+        sec.plain = sec.plain && timesNamed.value(sec.oldPath->value()) == 1;
+
+    for (qsizetype i = 0; i < patches.size(); ++i) {
+        if (i % AheadBatch == 0) {
+            // The next batch's plain sections: read here (the workspace is not for threads),
+            // hunks applied on several threads.
+            std::vector<qsizetype> ahead;
+            for (qsizetype k = i; k < std::min(patches.size(), i + AheadBatch); ++k) {
+                Section &sec = sections[size_t(k)];
+                if (!sec.plain)
+                    continue;
+                const Result<FileState> current = tree.read(sec.oldPath->value());
+                if (!current.ok() || !current->exists)
+                    continue; // in its turn, like any other section
+                sec.current = *current;
+                sec.computed = true;
+                ahead.push_back(k);
+            }
+            forEachInParallel(qsizetype(ahead.size()), [&](qsizetype a) {
+                const qsizetype k = ahead[size_t(a)];
+                Section &sec = sections[size_t(k)];
+                sec.contents = applyHunks(sec.current.contents, patches.at(k).hunks,
+                                          sec.oldPath->value(), &sec.notes);
+            });
+        }
+        const FilePatch &fp = patches[i];
+        Section &sec = sections[size_t(i)];
+        if (sec.computed) {
+            const QString &path = sec.oldPath->value();
+            tree.notes() += sec.notes;
+            if (!sec.contents->ok())
+                return sec.contents->error();
+            if (sec.contents->value() != sec.current.contents)
+                tree.write(path, sec.contents->value());
+            applyMode(tree, path, fp, sec.current.mode);
+            sec = Section(); // its memory is not needed any more
+            continue;
+        }
         const QString named = fp.newPath.isEmpty() ? fp.oldPath : fp.newPath;
         if (fp.isBinary)
             return fileError(QStringLiteral("unsupported_binary"),
@@ -1147,19 +1258,15 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
                              named);
         QString oldPath;
         QString newPath;
-        if (!fp.oldPath.isEmpty()) {
-            const Result<QString> r = tree.normalize(fp.oldPath);
-            if (!r.ok())
-                return r.error();
-            oldPath = r.value();
+        if (sec.oldPath) {
+            if (!sec.oldPath->ok())
+                return sec.oldPath->error();
+            oldPath = sec.oldPath->value();
         }
-        if (!fp.newPath.isEmpty() && fp.newPath == fp.oldPath) {
-            newPath = oldPath; // the usual modification: one path, checked once
-        } else if (!fp.newPath.isEmpty()) {
-            const Result<QString> r = tree.normalize(fp.newPath);
-            if (!r.ok())
-                return r.error();
-            newPath = r.value();
+        if (sec.newPath) {
+            if (!sec.newPath->ok())
+                return sec.newPath->error();
+            newPath = sec.newPath->value();
         }
 
         if (fp.isNew) {
