@@ -98,6 +98,13 @@ QString sideFile(const QString &abs, const QString &txnId, int n, const char *ki
            QLatin1String(kind);
 }
 
+// A directory handle only for *at() calls: O_PATH where there is one (Linux), else read-only.
+#ifdef O_PATH
+constexpr int DirOpenFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+#else
+constexpr int DirOpenFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+#endif
+
 // Directories kept open per PathScope; past this the walk goes by path (no fd shortage).
 constexpr qsizetype MaxVerifiedDirs = 256;
 
@@ -200,10 +207,10 @@ int Workspace::verifiedDir(const QString &relativeDir, int parentFd, const QStri
         return *it;
     if (m_scopes == 0 || m_dirFds.size() >= MaxVerifiedDirs)
         return -1; // the general walk still works, only slower
-    const int fd = relativeDir.isEmpty() ? ::open(QFile::encodeName(m_root).constData(),
-                                                  O_PATH | O_DIRECTORY | O_CLOEXEC)
-                                         : ::openat(parentFd, QFile::encodeName(name).constData(),
-                                                    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int fd =
+        relativeDir.isEmpty()
+            ? ::open(QFile::encodeName(m_root).constData(), DirOpenFlags)
+            : ::openat(parentFd, QFile::encodeName(name).constData(), DirOpenFlags | O_NOFOLLOW);
     if (fd < 0)
         return -1; // a symlink, a file or nothing: for the general walk to judge
     m_dirFds.insert(relativeDir, fd);
