@@ -245,8 +245,9 @@ Status Workspace::checkOnDisk(const QString &path, const QString &clean, bool ch
         if (slash < 0) {
             const QByteArray name = QFile::encodeName(clean.mid(start));
             struct stat st;
-            if (checkLast && ::fstatat(fd, name.constData(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISLNK(st.st_mode)) {
+            const bool exists =
+                checkLast && ::fstatat(fd, name.constData(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+            if (exists && S_ISLNK(st.st_mode)) {
                 if (Status s = checkSymlinkAt(path, clean, m_root + QLatin1Char('/') + clean);
                     !s.ok())
                     return s;
@@ -254,6 +255,11 @@ Status Workspace::checkOnDisk(const QString &path, const QString &clean, bool ch
             if (where) {
                 where->dirFd = fd;
                 where->name = name;
+                if (checkLast) {
+                    where->leaf = exists ? 1 : 0;
+                    if (exists)
+                        where->leafStat = st;
+                }
             }
             return {};
         }
@@ -292,11 +298,15 @@ Result<QString> Workspace::normalize(const QString &path) const
     return clean;
 }
 
-Result<QString> Workspace::absolutePathFor(const QString &relativePath) const
+Result<QString> Workspace::absolutePathFor(const QString &relativePath, Location *where) const
 {
-    Result<QString> clean = normalize(relativePath);
+    const PathScope scope(*this);
+    const Result<QString> clean =
+        WorkspacePath::normalize(relativePath, m_root, m_options.allowGit);
     if (!clean.ok())
         return clean;
+    if (Status s = checkOnDisk(relativePath, *clean, true, where); !s.ok())
+        return s.error();
     return m_root + QLatin1Char('/') + *clean;
 }
 
@@ -424,14 +434,19 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         QString temp;
         QString backup;
         bool existed = false;
+        int leaf = -1; // what the path check found there (Location::leaf), -1: not known
+        struct stat leafStat;
     };
     QList<Op> ops;
     ops.reserve(changes.changes.size());
     for (const FileChange &c : changes.changes) {
-        const Result<QString> abs = absolutePathFor(c.path);
+        Location at;
+        const Result<QString> abs = absolutePathFor(c.path, &at);
         if (!abs.ok())
             return abs.error();
         Op op;
+        op.leaf = at.leaf;
+        op.leafStat = at.leafStat;
         op.target = *abs;
         op.rel = c.path;
         std::optional<QString> oldAbs;
@@ -513,7 +528,11 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         const QByteArray target = QFile::encodeName(op.target);
         int currentMode = 0644;
         struct stat st;
-        if (::lstat(target.constData(), &st) == 0) {
+        // The path check has just looked (no file of this commit has been renamed yet).
+        const bool exists = op.leaf >= 0 ? op.leaf == 1 : ::lstat(target.constData(), &st) == 0;
+        if (op.leaf == 1)
+            st = op.leafStat;
+        if (exists) {
             if (S_ISDIR(st.st_mode))
                 return fail(ioError(
                     QStringLiteral("cannot replace %1: it is a directory").arg(op.rel), op.rel));

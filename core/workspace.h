@@ -12,6 +12,7 @@
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <sys/stat.h>
 
 struct WorkspaceOptions
 {
@@ -66,8 +67,11 @@ private:
     {
         int dirFd = -1;
         QByteArray name;
+        int leaf = -1; // checkLast: 1 when the name exists (then in leafStat), 0 when not
+        struct stat leafStat;
     };
-    Result<QString> absolutePathFor(const QString &relativePath) const;
+    // Normalizes and checks like normalize(), and says what it found there.
+    Result<QString> absolutePathFor(const QString &relativePath, Location *where = nullptr) const;
     // The symlink checks of normalize() for an already lexically clean path; checkLast: also
     // look at the last component (read() does that itself, with O_NOFOLLOW).
     Status checkOnDisk(const QString &path, const QString &clean, bool checkLast,
