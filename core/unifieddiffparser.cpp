@@ -805,6 +805,10 @@ private:
     // the header's counts only decide about trailing blank lines and ambiguous "---" lines.
     void readHunkBody(Hunk *h)
     {
+        // Collected in a list that keeps its capacity, then copied at its final size: growing
+        // each hunk's own list line by line cost more (in page faults) than the parsing.
+        QList<HunkLine> &lines = m_hunkLines;
+        lines.clear();
         int pendingEmpty = 0;
         auto countsMet = [&] {
             return h->declaredOldCount >= 0 && h->oldCount >= h->declaredOldCount &&
@@ -815,7 +819,7 @@ private:
             l.kind = kind;
             l.text = std::move(text);
             l.cr = cr;
-            h->lines.append(l);
+            lines.append(l);
             if (kind != '+')
                 ++h->oldCount;
             if (kind != '-')
@@ -851,8 +855,8 @@ private:
                      raw.endsWith('\r'));
             } else if (c == '\\') {
                 flushEmpty();
-                if (!h->lines.isEmpty())
-                    h->lines.last().noNewline = true;
+                if (!lines.isEmpty())
+                    lines.last().noNewline = true;
             } else {
                 break;
             }
@@ -865,11 +869,13 @@ private:
             pendingEmpty = std::clamp(need, 0, pendingEmpty);
             flushEmpty();
         }
+        h->lines = QList<HunkLine>(lines.cbegin(), lines.cend());
     }
 
     UnifiedDiffParser::Options m_options;
     bool m_borrow = false;
     QList<QByteArray> m_lines;
+    QList<HunkLine> m_hunkLines; // readHunkBody()'s scratch
     int m_i = 0;
     QList<FilePatch> m_patches;
 };
