@@ -551,18 +551,7 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
                                   ? int(followed.st_mode & 0777)
                                   : 0644;
             op.existed = true;
-            op.backup = sideFile(op.target, txnId, n, "bak");
-            const QByteArray backup = QFile::encodeName(op.backup);
-            bool linked = ::link(target.constData(), backup.constData()) == 0;
-            if (!linked && errno == EEXIST) { // stale, from an undone attempt
-                ::unlink(backup.constData());
-                linked = ::link(target.constData(), backup.constData()) == 0;
-            }
-            if (!linked) {
-                op.backup.clear();
-                return fail(
-                    ioError(QStringLiteral("cannot keep a backup of %1").arg(op.rel), op.rel));
-            }
+            op.backup = sideFile(op.target, txnId, n, "bak"); // linked below
         }
         if (op.write) {
             op.temp = sideFile(op.target, txnId, n, "tmp");
@@ -574,37 +563,79 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
                                    {"existed", op.existed}});
     }
 
-    // The new contents, each into its temporary file and fsynced; several at a time. A failure
-    // is reported for the first such file, and rollback() removes every temporary file.
-    std::vector<int> writeErrors(size_t(ops.size()), 0);
-    const QList<Op> &toWrite = ops; // const: no detach checks from several threads
+    // Each original's backup (a hard link) and each new contents' temporary file, fsynced; a
+    // few files at a time. A failure is reported for the first such file in order; rollback()
+    // removes every temporary file and backup link.
+    enum Failed { None, Backup, Write };
+    std::vector<std::pair<Failed, int>> failures(size_t(ops.size()), {None, 0});
+    const QList<Op> &staged = ops; // const: no detach checks from several threads
     forEachInParallel(ops.size(), [&](qsizetype i) {
-        const Op &op = toWrite[i];
+        const Op &op = staged[i];
+        if (!op.backup.isEmpty()) {
+            const QByteArray target = QFile::encodeName(op.target);
+            const QByteArray backup = QFile::encodeName(op.backup);
+            bool linked = ::link(target.constData(), backup.constData()) == 0;
+            if (!linked && errno == EEXIST) { // stale, from an undone attempt
+                ::unlink(backup.constData());
+                linked = ::link(target.constData(), backup.constData()) == 0;
+            }
+            if (!linked) {
+                failures[size_t(i)] = {Backup, errno ? errno : EIO};
+                return;
+            }
+        }
         if (op.write && !writeWholeFile(op.temp, op.contents, *op.mode))
-            writeErrors[size_t(i)] = errno ? errno : EIO;
+            failures[size_t(i)] = {Write, errno ? errno : EIO};
     });
     for (qsizetype i = 0; i < ops.size(); ++i) {
-        if (writeErrors[size_t(i)] != 0) {
-            errno = writeErrors[size_t(i)];
-            return fail(ioError(QStringLiteral("cannot write %1").arg(ops[i].rel), ops[i].rel));
+        if (failures[size_t(i)].first == Backup) {
+            // No backup of ours there: rollback must not take whatever has that name for one.
+            QJsonObject e = entries.at(i).toObject();
+            e.insert("backup", QString());
+            entries.replace(i, e);
         }
+    }
+    for (qsizetype i = 0; i < ops.size(); ++i) {
+        const auto [what, error] = failures[size_t(i)];
+        if (what == None)
+            continue;
+        errno = error;
+        const QString &rel = ops[i].rel;
+        return fail(ioError(what == Backup ? QStringLiteral("cannot keep a backup of %1").arg(rel)
+                                           : QStringLiteral("cannot write %1").arg(rel),
+                            rel));
     }
     if (Status s = saveRecord(); !s.ok())
         return fail(s.error());
 
     // The point of no return for each file is its rename; the record makes a crash here undoable.
-    bool first = true;
-    for (const Op &op : ops) {
+    // The first in order, then the others a few at a time.
+    std::vector<int> renameErrors(size_t(ops.size()), 0);
+    const auto replace = [&](qsizetype i) {
+        const Op &op = staged[i];
         const QByteArray target = QFile::encodeName(op.target);
         if (op.write) {
             if (::rename(QFile::encodeName(op.temp).constData(), target.constData()) != 0)
-                return fail(ioError(QStringLiteral("cannot replace %1").arg(op.rel), op.rel));
+                renameErrors[size_t(i)] = errno ? errno : EIO;
         } else if (::unlink(target.constData()) != 0 && errno != ENOENT) {
-            return fail(ioError(QStringLiteral("cannot delete %1").arg(op.rel), op.rel));
+            renameErrors[size_t(i)] = errno ? errno : EIO;
         }
-        if (first)
+    };
+    if (!ops.isEmpty()) {
+        replace(0);
+        if (renameErrors[0] == 0) {
             FaultInjection::crashPoint("workspace-mid-commit");
-        first = false;
+            forEachInParallel(ops.size() - 1, [&](qsizetype i) { replace(i + 1); });
+        }
+    }
+    for (qsizetype i = 0; i < ops.size(); ++i) {
+        if (renameErrors[size_t(i)] == 0)
+            continue;
+        errno = renameErrors[size_t(i)];
+        const Op &op = ops[i];
+        return fail(ioError(op.write ? QStringLiteral("cannot replace %1").arg(op.rel)
+                                     : QStringLiteral("cannot delete %1").arg(op.rel),
+                            op.rel));
     }
     QSet<QString> dirs;
     for (const Op &op : ops)
