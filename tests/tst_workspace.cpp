@@ -282,6 +282,24 @@ private slots:
         }
         QVERIFY(QDir().rmdir(blocker));
 
+        // The same with the backup's name taken: the directory there is no backup to restore.
+        const QString bakName = QString(blocker).replace(".tmp", ".bak");
+        QVERIFY(QDir().mkpath(bakName));
+        const Tree beforeBak = TestSupport::snapshot(m_root);
+        {
+            Workspace ws(m_root, options());
+            const Status s = ws.commit(change, "txn-big-bak");
+            QVERIFY(!s.ok());
+            QCOMPARE(s.error().code, QString("write_failed"));
+            QCOMPARE(s.error().file, blocked);
+            QVERIFY2(s.error().message.contains("backup") &&
+                         !s.error().message.contains("undoing it failed"),
+                     qPrintable(s.error().message));
+            QCOMPARE(TestSupport::snapshot(m_root), beforeBak);
+            QCOMPARE(TestSupport::sideFiles(m_root), QStringList());
+        }
+        QVERIFY(QDir().rmdir(bakName));
+
         Workspace ws(m_root, options());
         const Status s = ws.commit(change, "txn-big-ok");
         QVERIFY2(s.ok(), qPrintable(s.error().message));
