@@ -1,16 +1,13 @@
 #include "unifieddiffparser.h"
 
 #include "hunkmatcher.h"
+#include "parallelfor.h"
 
 #include <QHash>
 #include <QRegularExpression>
-#include <QThread>
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <functional>
 #include <limits>
-#include <thread>
 #include <vector>
 
 // ---------------------------------------------------------------------------------------------
@@ -1143,31 +1140,6 @@ void applyMode(StagedTree &tree, const QString &path, const FilePatch &fp, int c
 
 namespace {
 
-// Runs work(i) for i in [0, count) on a few threads when there is enough of it, else here.
-void forEachInParallel(qsizetype count, const std::function<void(qsizetype)> &work)
-{
-    constexpr qsizetype MinPerThread = 16;
-    const qsizetype threads = std::min<qsizetype>(
-        {qsizetype(std::max(1, QThread::idealThreadCount())), 4, count / MinPerThread});
-    if (threads <= 1) {
-        for (qsizetype i = 0; i < count; ++i)
-            work(i);
-        return;
-    }
-    std::atomic<qsizetype> next{0};
-    const auto drain = [&] {
-        for (qsizetype i = next++; i < count; i = next++)
-            work(i);
-    };
-    std::vector<std::thread> helpers;
-    helpers.reserve(size_t(threads - 1));
-    for (qsizetype t = 1; t < threads; ++t)
-        helpers.emplace_back(drain);
-    drain();
-    for (std::thread &h : helpers)
-        h.join();
-}
-
 // A section's paths, normalized up front (an error is still reported in its turn), and for a
 // plain modification of a file no other section names, its hunks applied ahead of its turn:
 // the result depends on nothing but the file as it is.
@@ -1229,12 +1201,15 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
                 sec.computed = true;
                 ahead.push_back(k);
             }
-            forEachInParallel(qsizetype(ahead.size()), [&](qsizetype a) {
-                const qsizetype k = ahead[size_t(a)];
-                Section &sec = sections[size_t(k)];
-                sec.contents = applyHunks(sec.current.contents, patches.at(k).hunks,
-                                          sec.oldPath->value(), &sec.notes);
-            });
+            ParallelFor::run(
+                qsizetype(ahead.size()),
+                [&](qsizetype a) {
+                    const qsizetype k = ahead[size_t(a)];
+                    Section &sec = sections[size_t(k)];
+                    sec.contents = applyHunks(sec.current.contents, patches.at(k).hunks,
+                                              sec.oldPath->value(), &sec.notes);
+                },
+                16);
         }
         const FilePatch &fp = patches[i];
         Section &sec = sections[size_t(i)];

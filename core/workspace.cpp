@@ -1,6 +1,7 @@
 #include "workspace.h"
 
 #include "faultinjection.h"
+#include "parallelfor.h"
 #include "workspacepath.h"
 
 #include <QDir>
@@ -10,16 +11,12 @@
 #include <QJsonDocument>
 #include <QSaveFile>
 #include <QSet>
-#include <QThread>
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <functional>
 #include <optional>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -107,32 +104,6 @@ constexpr int DirOpenFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 
 // Directories kept open per PathScope; past this the walk goes by path (no fd shortage).
 constexpr qsizetype MaxVerifiedDirs = 256;
-
-// Runs work(i) for i in [0, count) on a few threads when there is enough of it (the writes of a
-// large commit: on a real disk the fsyncs dominate and overlap well), else on this one.
-void forEachInParallel(qsizetype count, const std::function<void(qsizetype)> &work)
-{
-    constexpr qsizetype MinPerThread = 32;
-    const qsizetype threads = std::min<qsizetype>(
-        {qsizetype(std::max(1, QThread::idealThreadCount())), 4, count / MinPerThread});
-    if (threads <= 1) {
-        for (qsizetype i = 0; i < count; ++i)
-            work(i);
-        return;
-    }
-    std::atomic<qsizetype> next{0};
-    const auto drain = [&] {
-        for (qsizetype i = next++; i < count; i = next++)
-            work(i);
-    };
-    std::vector<std::thread> helpers;
-    helpers.reserve(size_t(threads - 1));
-    for (qsizetype t = 1; t < threads; ++t)
-        helpers.emplace_back(drain);
-    drain();
-    for (std::thread &h : helpers)
-        h.join();
-}
 
 bool existsNoFollow(const QString &abs)
 {
@@ -569,7 +540,7 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
     enum Failed { None, Backup, Write };
     std::vector<std::pair<Failed, int>> failures(size_t(ops.size()), {None, 0});
     const QList<Op> &staged = ops; // const: no detach checks from several threads
-    forEachInParallel(ops.size(), [&](qsizetype i) {
+    ParallelFor::run(ops.size(), [&](qsizetype i) {
         const Op &op = staged[i];
         if (!op.backup.isEmpty()) {
             const QByteArray target = QFile::encodeName(op.target);
@@ -625,7 +596,7 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         replace(0);
         if (renameErrors[0] == 0) {
             FaultInjection::crashPoint("workspace-mid-commit");
-            forEachInParallel(ops.size() - 1, [&](qsizetype i) { replace(i + 1); });
+            ParallelFor::run(ops.size() - 1, [&](qsizetype i) { replace(i + 1); });
         }
     }
     for (qsizetype i = 0; i < ops.size(); ++i) {
@@ -656,8 +627,8 @@ void Workspace::finalize(const QString &txnId)
         if (!backup.isEmpty())
             backups.push_back(QFile::encodeName(backup));
     }
-    forEachInParallel(qsizetype(backups.size()),
-                      [&](qsizetype i) { ::unlink(backups[size_t(i)].constData()); });
+    ParallelFor::run(qsizetype(backups.size()),
+                     [&](qsizetype i) { ::unlink(backups[size_t(i)].constData()); });
     m_open.remove(txnId);
     if (!m_options.txnDir.isEmpty())
         QFile::remove(txnRecordPath(txnId));
