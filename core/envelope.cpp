@@ -97,8 +97,7 @@ Result<Envelope> Envelope::fromText(const QByteArray &text, const QString &id,
     e.json.insert("id", id);
     e.json.insert("format", e.format);
     e.body = text;
-    e.bodyHash = QCryptographicHash::hash(text, QCryptographicHash::Sha256).toHex();
-    e.m_rawPatch = text;
+    e.m_rawPatch = text; // no bodyHash: only the daemon's journal uses it, and it never sees these
     return e;
 }
 

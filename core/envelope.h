@@ -33,7 +33,8 @@ public:
     bool dryRun = false;
     QJsonObject json;
     QByteArray body;     // exactly the bytes received
-    QByteArray bodyHash; // hex sha256 of the canonical (compact, key-sorted) JSON
+    QByteArray bodyHash; // hex sha256 of the canonical (compact, key-sorted) JSON; empty from
+                         // fromText() (an offline apply is never journaled)
 
     // The text of text formats: "patch", or "diff" (or the raw text of fromText()).
     QString patchText() const;

@@ -49,6 +49,8 @@ Result<QStringList> PatchExecutor::commandList(const QJsonObject &json, const ch
 
 Result<ChangeSet> PatchExecutor::plan(const Envelope &envelope) const
 {
+    // Each directory is checked once for the whole plan, not once per file in it.
+    const Workspace::PathScope scope(*m_workspace);
     StagedTree tree(*m_workspace);
     const QString &format = envelope.format;
     const QByteArray text = envelope.patchBytes();

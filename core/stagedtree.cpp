@@ -1,6 +1,23 @@
 #include "stagedtree.h"
 
 #include <QSet>
+#include <cstring>
+#include <vector>
+
+namespace {
+// Base reads kept for a later write(); past this, reads nobody wrote are dropped.
+constexpr qsizetype MaxRememberedReads = 1024;
+} // namespace
+
+Result<FileState> StagedTree::baseRead(const QString &path) const
+{
+    const auto it = m_baseReads.constFind(path);
+    if (it != m_baseReads.constEnd())
+        return *it;
+    if (m_baseReads.size() >= MaxRememberedReads)
+        m_baseReads.clear(); // read but never written: no need to keep them all
+    return *m_baseReads.insert(path, m_base.read(path));
+}
 
 Result<FileState> StagedTree::read(const QString &path) const
 {
@@ -12,7 +29,7 @@ Result<FileState> StagedTree::read(const QString &path) const
         s.mode = it->mode;
         return s;
     }
-    return m_base.read(path);
+    return baseRead(path);
 }
 
 bool StagedTree::exists(const QString &path) const
@@ -21,15 +38,42 @@ bool StagedTree::exists(const QString &path) const
     return s.ok() && s->exists;
 }
 
+StagedTree::Entry StagedTree::entryFromBase(const QString &path, bool keepContents,
+                                            QByteArray *baseContents) const
+{
+    Entry e;
+    const Result<FileState> base = baseRead(path);
+    m_baseReads.remove(path); // the entry holds what is needed from now on
+    if (!base.ok())
+        return e;
+    e.baseKnown = true;
+    e.baseExists = base->exists;
+    e.baseMode = base->mode;
+    if (base->exists)
+        e.mode = base->mode;
+    if (keepContents) {
+        e.exists = base->exists;
+        e.contents = base->contents;
+    }
+    if (baseContents)
+        *baseContents = base->contents;
+    return e;
+}
+
 void StagedTree::write(const QString &path, const QByteArray &contents)
 {
     auto it = m_entries.find(path);
     if (it == m_entries.end()) {
-        Entry e;
-        const Result<FileState> base = m_base.read(path);
-        if (base.ok() && base->exists)
-            e.mode = base->mode;
-        it = m_entries.insert(path, e);
+        QByteArray before;
+        it = m_entries.insert(path, entryFromBase(path, false, &before));
+        // The base is at hand now: count against it, so changeSet() need not read it again.
+        if (it->baseKnown) {
+            countChangedLines(before, contents, &it->added, &it->removed);
+            it->sameAsBase = it->baseExists && before == contents;
+            it->countsKnown = true;
+        }
+    } else {
+        it->countsKnown = false;
     }
     it->exists = true;
     it->contents = contents;
@@ -46,15 +90,8 @@ void StagedTree::remove(const QString &path)
 void StagedTree::setMode(const QString &path, int mode)
 {
     auto it = m_entries.find(path);
-    if (it == m_entries.end()) {
-        const Result<FileState> base = m_base.read(path);
-        Entry e;
-        if (base.ok()) {
-            e.exists = base->exists;
-            e.contents = base->contents;
-        }
-        it = m_entries.insert(path, e);
-    }
+    if (it == m_entries.end())
+        it = m_entries.insert(path, entryFromBase(path, true, nullptr));
     it->mode = mode;
     it->modeSet = true;
 }
@@ -92,24 +129,47 @@ Result<ChangeSet> StagedTree::changeSet() const
         if (origin != m_entries.constEnd() && !origin->exists)
             consumedByRename.insert(it.value());
     }
+    cs.changes.reserve(m_entries.size());
     for (auto it = m_entries.constBegin(); it != m_entries.constEnd(); ++it) {
         const QString &path = it.key();
         const Entry &now = it.value();
         if (consumedByRename.contains(path))
             continue;
+        const QString origin = m_renamedFrom.value(path);
+        const bool renamed = !origin.isEmpty() && consumedByRename.contains(origin);
+        if (now.exists && !renamed && now.baseKnown && now.countsKnown) {
+            // Written once after reading the base: everything needed was noted then.
+            FileChange c;
+            c.path = path;
+            c.contents = now.contents;
+            c.linesAdded = now.added;
+            c.linesRemoved = now.removed;
+            if (!now.baseExists) {
+                c.action = FileChange::Action::Added;
+                if (now.modeSet)
+                    c.mode = now.mode;
+            } else {
+                if (now.sameAsBase && now.baseMode == now.mode)
+                    continue;
+                c.action = FileChange::Action::Modified;
+                if (now.mode != now.baseMode)
+                    c.mode = now.mode;
+            }
+            cs.changes.append(c);
+            continue;
+        }
         const Result<FileState> baseRead = m_base.read(path);
         if (!baseRead.ok())
             return baseRead.error();
         const FileState &base = *baseRead;
         FileChange c;
         c.path = path;
-        const QString origin = m_renamedFrom.value(path);
         if (!now.exists) {
             if (!base.exists)
                 continue; // created and deleted again: nothing to do
             c.action = FileChange::Action::Deleted;
             countChangedLines(base.contents, QByteArray(), &c.linesAdded, &c.linesRemoved);
-        } else if (!origin.isEmpty() && consumedByRename.contains(origin)) {
+        } else if (renamed) {
             const Result<FileState> from = m_base.read(origin);
             c.action = FileChange::Action::Renamed;
             c.oldPath = origin;
@@ -139,30 +199,38 @@ Result<ChangeSet> StagedTree::changeSet() const
     return cs;
 }
 
-void countChangedLines(const QByteArray &before, const QByteArray &after, int *added,
-                       int *removed)
+void countChangedLines(const QByteArray &before, const QByteArray &after, int *added, int *removed)
 {
     // Lines keep their '\n', so "a\n" is one line (not "a" and "") and a missing final newline
-    // counts as a change of that line, as in git.
-    const auto lines = [](const QByteArray &text) {
-        QList<QByteArray> out;
-        for (qsizetype start = 0; start < text.size();) {
-            const qsizetype eol = text.indexOf('\n', start);
-            const qsizetype end = eol < 0 ? text.size() : eol + 1;
-            out.append(text.mid(start, end - start));
-            start = end;
+    // counts as a change of that line, as in git. Line i is [starts[i], starts[i + 1]).
+    const auto lineStarts = [](const QByteArray &text) {
+        std::vector<qsizetype> starts;
+        starts.reserve(size_t(text.size() / 32 + 2));
+        const char *const data = text.constData();
+        for (qsizetype pos = 0; pos < text.size();) {
+            starts.push_back(pos);
+            const void *nl = std::memchr(data + pos, '\n', size_t(text.size() - pos));
+            pos = nl ? static_cast<const char *>(nl) - data + 1 : text.size();
         }
-        return out;
+        starts.push_back(text.size());
+        return starts;
     };
-    const QList<QByteArray> a = lines(before);
-    const QList<QByteArray> b = lines(after);
+    const std::vector<qsizetype> a = lineStarts(before);
+    const std::vector<qsizetype> b = lineStarts(after);
+    const qsizetype na = qsizetype(a.size()) - 1;
+    const qsizetype nb = qsizetype(b.size()) - 1;
+    const auto same = [&](qsizetype i, qsizetype j) {
+        const qsizetype len = a[size_t(i) + 1] - a[size_t(i)];
+        return len == b[size_t(j) + 1] - b[size_t(j)] &&
+               std::memcmp(before.constData() + a[size_t(i)], after.constData() + b[size_t(j)],
+                           size_t(len)) == 0;
+    };
     qsizetype head = 0;
-    while (head < a.size() && head < b.size() && a.at(head) == b.at(head))
+    while (head < na && head < nb && same(head, head))
         ++head;
     qsizetype tail = 0;
-    while (tail < a.size() - head && tail < b.size() - head &&
-           a.at(a.size() - 1 - tail) == b.at(b.size() - 1 - tail))
+    while (tail < na - head && tail < nb - head && same(na - 1 - tail, nb - 1 - tail))
         ++tail;
-    *added = int(b.size() - head - tail);
-    *removed = int(a.size() - head - tail);
+    *added = int(nb - head - tail);
+    *removed = int(na - head - tail);
 }

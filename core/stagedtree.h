@@ -8,6 +8,7 @@
 
 #include <QHash>
 #include <QMap>
+#include <optional>
 
 class StagedTree
 {
@@ -37,13 +38,29 @@ private:
         QByteArray contents;
         int mode = 0644;
         bool modeSet = false;
+        // What the base had, when it was read as the entry was made (then changeSet() need not
+        // read it again), and the line counts of contents against it while contents are unchanged.
+        bool baseKnown = false;
+        bool baseExists = false;
+        int baseMode = 0644;
+        bool countsKnown = false;
+        bool sameAsBase = false;
+        int added = 0;
+        int removed = 0;
     };
+    // m_base.read(), remembering the answer until the path gets an entry: a planner reads a
+    // file (or a batch of them), then writes it.
+    Result<FileState> baseRead(const QString &path) const;
+    // A new entry for path with what the base has (its contents too when keepContents); *base
+    // gets the base's contents, for counting.
+    Entry entryFromBase(const QString &path, bool keepContents, QByteArray *base) const;
+
     const FileSource &m_base;
+    mutable QHash<QString, Result<FileState>> m_baseReads;
     QMap<QString, Entry> m_entries;
     QHash<QString, QString> m_renamedFrom; // new path -> original path
     QStringList m_notes;
 };
 
 // Counts lines the cheap way, by trimming the common head and tail: good enough for a plan.
-void countChangedLines(const QByteArray &before, const QByteArray &after, int *added,
-                       int *removed);
+void countChangedLines(const QByteArray &before, const QByteArray &after, int *added, int *removed);

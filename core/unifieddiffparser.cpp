@@ -1,9 +1,14 @@
 #include "unifieddiffparser.h"
 
 #include "hunkmatcher.h"
+#include "parallelfor.h"
 
+#include <QHash>
 #include <QRegularExpression>
 #include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
 
 // ---------------------------------------------------------------------------------------------
 // Hunk and FilePatch helpers
@@ -98,6 +103,83 @@ namespace {
 QByteArray chompCr(const QByteArray &line)
 {
     return line.endsWith('\r') ? line.left(line.size() - 1) : line;
+}
+
+// A QByteArray over bytes that someone else owns and keeps alive (no copy, no allocation).
+QByteArray view(const char *data, qsizetype size)
+{
+    return QByteArray::fromRawData(data, size);
+}
+
+// chompCr for a view: the result is a view too.
+QByteArray chompCrView(const QByteArray &line)
+{
+    return line.endsWith('\r') ? view(line.constData(), line.size() - 1) : line;
+}
+
+bool isBlank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+// Reads a decimal number at *p (at least one digit, at most INT_MAX).
+bool readNumber(const char **p, const char *end, int *out)
+{
+    qint64 value = 0;
+    const char *q = *p;
+    while (q < end && *q >= '0' && *q <= '9') {
+        value = value * 10 + (*q - '0');
+        if (value > std::numeric_limits<int>::max())
+            return false;
+        ++q;
+    }
+    if (q == *p)
+        return false;
+    *p = q;
+    *out = int(value);
+    return true;
+}
+
+// The common "@@ -a,b +c,d @@ section" header of printable ASCII, read without the regex that
+// judges every other form; false when it is not that (then the regex decides).
+bool parsePlainHunkHeader(const QByteArray &header, int *oldStart, int *oldCount, int *newStart,
+                          int *newCount, QByteArray *section)
+{
+    for (const char c : header) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u >= 0x7f)
+            return false;
+    }
+    const char *p = header.constData() + 2; // past "@@"
+    const char *const end = header.constData() + header.size();
+    while (p < end && isBlank(*p))
+        ++p;
+    if (p == end || *p++ != '-' || !readNumber(&p, end, oldStart))
+        return false;
+    *oldCount = 1;
+    if (p < end && *p == ',' && !(++p, readNumber(&p, end, oldCount)))
+        return false;
+    if (p == end || !isBlank(*p))
+        return false;
+    while (p < end && isBlank(*p))
+        ++p;
+    if (p == end || *p++ != '+' || !readNumber(&p, end, newStart))
+        return false;
+    *newCount = 1;
+    if (p < end && *p == ',' && !(++p, readNumber(&p, end, newCount)))
+        return false;
+    while (p < end && isBlank(*p))
+        ++p;
+    if (end - p < 2 || p[0] != '@' || p[1] != '@')
+        return false;
+    p += 2;
+    const char *last = end;
+    while (p < last && isBlank(*p))
+        ++p;
+    while (last > p && isBlank(last[-1]))
+        --last;
+    *section = QByteArray(p, last - p);
+    return true;
 }
 
 Error patchError(const QString &code, const QString &message, const QString &file = QString(),
@@ -286,11 +368,21 @@ bool hasSinglePrefix(const QString &name)
 class Parser
 {
 public:
-    Parser(const QByteArray &diff, const UnifiedDiffParser::Options &o) : m_options(o)
+    // borrow: hunk lines may point into diff (no copies), which must then outlive the result.
+    Parser(const QByteArray &diff, const UnifiedDiffParser::Options &o, bool borrow)
+        : m_options(o), m_borrow(borrow)
     {
-        m_lines = diff.split('\n');
-        if (!m_lines.isEmpty() && m_lines.last().isEmpty())
-            m_lines.removeLast(); // the final "\n" ends the last line; it does not start one
+        // Lines as views into diff, which outlives the parser; the final "\n" ends the last
+        // line, it does not start one.
+        const char *const data = diff.constData();
+        const qsizetype size = diff.size();
+        m_lines.reserve(size / 48 + 16); // a guess: counting them costs more than a regrowth
+        for (qsizetype pos = 0; pos < size;) {
+            const void *nl = std::memchr(data + pos, '\n', size_t(size - pos));
+            const qsizetype end = nl ? static_cast<const char *>(nl) - data : size;
+            m_lines.append(view(data + pos, end - pos));
+            pos = end + 1;
+        }
     }
 
     Result<QList<FilePatch>> run()
@@ -322,7 +414,7 @@ public:
     }
 
 private:
-    QByteArray line(int k) const { return chompCr(m_lines[k]); }
+    QByteArray line(int k) const { return chompCrView(m_lines[k]); }
 
     bool isHeaderPair(int k) const
     {
@@ -655,6 +747,17 @@ private:
                                   fp->newPath, m_i + 1);
             Hunk h;
             h.diffLine = m_i + 1;
+            if (parsePlainHunkHeader(header, &h.oldStart, &h.declaredOldCount, &h.newStart,
+                                     &h.declaredNewCount, &h.section) &&
+                h.oldStart < (1 << 28) && h.declaredOldCount < (1 << 28) &&
+                h.declaredNewCount < (1 << 28)) {
+                ++m_i;
+                readHunkBody(&h);
+                if (h.lines.isEmpty())
+                    return emptyHunk(*fp, h);
+                fp->hunks.append(h);
+                continue;
+            }
             static const QRegularExpression re(
                 QStringLiteral(R"(^@@\s*-(\d+)(?:,(\d+))?\s+\+(\d+)(?:,(\d+))?\s*@@(.*)$)"));
             const QRegularExpressionMatch m = re.match(QString::fromUtf8(header));
@@ -679,32 +782,41 @@ private:
             ++m_i;
             readHunkBody(&h);
             if (h.lines.isEmpty())
-                return patchError("bad_patch",
-                                  QStringLiteral("hunk %1 of %2 (line %3) has no lines")
-                                      .arg(fp->hunks.size() + 1)
-                                      .arg(fp->newPath.isEmpty() ? fp->oldPath : fp->newPath)
-                                      .arg(h.diffLine),
-                                  fp->newPath, h.diffLine);
+                return emptyHunk(*fp, h);
             fp->hunks.append(h);
         }
         return {};
+    }
+
+    static Status emptyHunk(const FilePatch &fp, const Hunk &h)
+    {
+        return patchError("bad_patch",
+                          QStringLiteral("hunk %1 of %2 (line %3) has no lines")
+                              .arg(fp.hunks.size() + 1)
+                              .arg(fp.newPath.isEmpty() ? fp.oldPath : fp.newPath)
+                              .arg(h.diffLine),
+                          fp.newPath, h.diffLine);
     }
 
     // The body runs to the next "@@", "diff ", ---/+++ header pair, non-diff text or the end;
     // the header's counts only decide about trailing blank lines and ambiguous "---" lines.
     void readHunkBody(Hunk *h)
     {
+        // Collected in a list that keeps its capacity, then copied at its final size: growing
+        // each hunk's own list line by line cost more (in page faults) than the parsing.
+        QList<HunkLine> &lines = m_hunkLines;
+        lines.clear();
         int pendingEmpty = 0;
         auto countsMet = [&] {
             return h->declaredOldCount >= 0 && h->oldCount >= h->declaredOldCount &&
                    h->newCount >= h->declaredNewCount;
         };
-        auto push = [&](char kind, const QByteArray &text, bool cr) {
+        auto push = [&](char kind, QByteArray text, bool cr) {
             HunkLine l;
             l.kind = kind;
-            l.text = text;
+            l.text = std::move(text);
             l.cr = cr;
-            h->lines.append(l);
+            lines.append(l);
             if (kind != '+')
                 ++h->oldCount;
             if (kind != '-')
@@ -716,7 +828,7 @@ private:
         };
         while (m_i < m_lines.size()) {
             const QByteArray &raw = m_lines[m_i];
-            const QByteArray l = chompCr(raw);
+            const QByteArray l = chompCrView(raw);
             if (l.startsWith("@@") || l.startsWith("diff "))
                 break;
             if (isHeaderPair(m_i) &&
@@ -733,11 +845,15 @@ private:
                 break; // the "-- " signature separator of git format-patch mail
             if (c == ' ' || c == '-' || c == '+') {
                 flushEmpty();
-                push(c, l.mid(1), raw.endsWith('\r'));
+                // A view into the diff when borrowing, else a copy of its own.
+                push(c,
+                     m_borrow ? view(l.constData() + 1, l.size() - 1)
+                              : QByteArray(l.constData() + 1, l.size() - 1),
+                     raw.endsWith('\r'));
             } else if (c == '\\') {
                 flushEmpty();
-                if (!h->lines.isEmpty())
-                    h->lines.last().noNewline = true;
+                if (!lines.isEmpty())
+                    lines.last().noNewline = true;
             } else {
                 break;
             }
@@ -750,10 +866,13 @@ private:
             pendingEmpty = std::clamp(need, 0, pendingEmpty);
             flushEmpty();
         }
+        h->lines = QList<HunkLine>(lines.cbegin(), lines.cend());
     }
 
     UnifiedDiffParser::Options m_options;
+    bool m_borrow = false;
     QList<QByteArray> m_lines;
+    QList<HunkLine> m_hunkLines; // readHunkBody()'s scratch
     int m_i = 0;
     QList<FilePatch> m_patches;
 };
@@ -763,6 +882,7 @@ private:
 
 struct FileLines
 {
+    // Views into the file's contents and the diff, which outlive the FileLines (no copies).
     QList<QByteArray> texts; // without line endings
     QList<QByteArray> eols;  // "\n", "\r\n", or "" for a last line without one
     bool eofNoNewline = false;
@@ -773,36 +893,68 @@ struct FileLines
         FileLines f;
         int crlf = 0;
         int lf = 0;
+        const char *const data = contents.constData();
+        const qsizetype size = contents.size();
+        const qsizetype expected = size / 32 + 16; // a guess: counting costs more than a regrowth
+        f.texts.reserve(expected);
+        f.eols.reserve(expected);
         qsizetype pos = 0;
-        while (pos < contents.size()) {
-            const qsizetype nl = contents.indexOf('\n', pos);
-            if (nl < 0) {
-                f.texts.append(contents.mid(pos));
+        while (pos < size) {
+            const void *found = std::memchr(data + pos, '\n', size_t(size - pos));
+            if (!found) {
+                f.texts.append(view(data + pos, size - pos));
                 f.eols.append(QByteArray());
                 break;
             }
-            QByteArray text = contents.mid(pos, nl - pos);
-            if (text.endsWith('\r')) {
-                text.chop(1);
+            const qsizetype nl = static_cast<const char *>(found) - data;
+            if (nl > pos && data[nl - 1] == '\r') {
+                f.texts.append(view(data + pos, nl - 1 - pos));
                 f.eols.append(QByteArrayLiteral("\r\n"));
                 ++crlf;
             } else {
+                f.texts.append(view(data + pos, nl - pos));
                 f.eols.append(QByteArrayLiteral("\n"));
                 ++lf;
             }
-            f.texts.append(text);
             pos = nl + 1;
         }
-        f.eofNoNewline = !contents.isEmpty() && !contents.endsWith('\n');
+        f.eofNoNewline = size > 0 && data[size - 1] != '\n';
         if (crlf + lf > 0)
             f.style = crlf > lf ? QByteArrayLiteral("\r\n") : QByteArrayLiteral("\n");
         return f;
     }
 
+    // Puts replacement (texts and eols) where count lines stood at pos, in place.
+    void replace(qsizetype pos, qsizetype count, const QList<QByteArray> &newTexts,
+                 const QList<QByteArray> &newEols)
+    {
+        const qsizetype common = std::min(count, newTexts.size());
+        for (qsizetype i = 0; i < common; ++i) {
+            texts[pos + i] = newTexts[i];
+            eols[pos + i] = newEols[i];
+        }
+        if (count > common) {
+            texts.remove(pos + common, count - common);
+            eols.remove(pos + common, count - common);
+        } else if (newTexts.size() > common) {
+            const qsizetype extra = newTexts.size() - common;
+            texts.insert(pos + common, extra, QByteArray());
+            eols.insert(pos + common, extra, QByteArray());
+            for (qsizetype i = common; i < newTexts.size(); ++i) {
+                texts[pos + i] = newTexts[i];
+                eols[pos + i] = newEols[i];
+            }
+        }
+    }
+
     QByteArray join() const
     {
-        QByteArray out;
         const QByteArray fallback = style.isEmpty() ? QByteArrayLiteral("\n") : style;
+        qsizetype total = 0;
+        for (int i = 0; i < texts.size(); ++i)
+            total += texts[i].size() + std::max<qsizetype>(eols[i].size(), fallback.size());
+        QByteArray out;
+        out.reserve(total);
         for (int i = 0; i < texts.size(); ++i) {
             out += texts[i];
             const bool last = i + 1 == texts.size();
@@ -842,12 +994,13 @@ bool UnifiedDiffParser::looksLike(const QByteArray &text)
 
 Result<QList<FilePatch>> UnifiedDiffParser::parse(const QByteArray &diff, const Options &o)
 {
-    return Parser(diff, o).run();
+    return Parser(diff, o, false).run();
 }
 
 Status UnifiedDiffParser::apply(const QByteArray &diff, StagedTree &tree, const Options &o)
 {
-    const Result<QList<FilePatch>> patches = parse(diff, o);
+    // The patches' lines point into diff, which lives until this returns.
+    const Result<QList<FilePatch>> patches = Parser(diff, o, true).run();
     if (!patches.ok())
         return patches.error();
     return apply(patches.value(), tree);
@@ -921,6 +1074,8 @@ Result<QByteArray> UnifiedDiffParser::applyHunks(const QByteArray &contents,
         const bool atEof = pos + n == f.texts.size();
         QList<QByteArray> texts;
         QList<QByteArray> eols;
+        texts.reserve(h.newCount);
+        eols.reserve(h.newCount);
         int oldIndex = 0;
         for (const HunkLine &l : h.lines) {
             if (l.kind == ' ') {
@@ -941,8 +1096,7 @@ Result<QByteArray> UnifiedDiffParser::applyHunks(const QByteArray &contents,
         // context (then it does not mean to change it, even if it forgot the marker).
         if (atEof && !h.lines.isEmpty() && h.lines.last().kind != ' ')
             f.eofNoNewline = h.newEndsWithoutNewline();
-        f.texts = f.texts.mid(0, pos) + texts + f.texts.mid(pos + n);
-        f.eols = f.eols.mid(0, pos) + eols + f.eols.mid(pos + n);
+        f.replace(pos, n, texts, eols);
         if (f.texts.isEmpty())
             f.eofNoNewline = false;
         if (f.style.isEmpty() && !f.eols.isEmpty())
@@ -984,9 +1138,92 @@ void applyMode(StagedTree &tree, const QString &path, const FilePatch &fp, int c
 
 } // namespace
 
+namespace {
+
+// A section's paths, normalized up front (an error is still reported in its turn), and for a
+// plain modification of a file no other section names, its hunks applied ahead of its turn:
+// the result depends on nothing but the file as it is.
+struct Section
+{
+    std::optional<Result<QString>> oldPath;
+    std::optional<Result<QString>> newPath;
+    bool plain = false;
+    bool computed = false;
+    FileState current;
+    std::optional<Result<QByteArray>> contents;
+    QStringList notes;
+};
+
+// Sections computed ahead at a time: enough to keep the threads busy, few enough that their
+// files are not all in memory at once.
+constexpr qsizetype AheadBatch = 256;
+
+} // namespace
+
 Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tree)
 {
-    for (const FilePatch &fp : patches) {
+    std::vector<Section> sections(size_t(patches.size()));
+    QHash<QString, int> timesNamed;
+    for (qsizetype i = 0; i < patches.size(); ++i) {
+        const FilePatch &fp = patches[i];
+        Section &sec = sections[size_t(i)];
+        if (!fp.oldPath.isEmpty())
+            sec.oldPath = tree.normalize(fp.oldPath);
+        if (!fp.newPath.isEmpty())
+            sec.newPath = fp.newPath == fp.oldPath ? sec.oldPath : tree.normalize(fp.newPath);
+        if (sec.oldPath && sec.oldPath->ok())
+            ++timesNamed[sec.oldPath->value()];
+        if (sec.newPath && sec.newPath->ok() &&
+            !(sec.oldPath && sec.oldPath->ok() && sec.oldPath->value() == sec.newPath->value()))
+            ++timesNamed[sec.newPath->value()];
+        sec.plain = !fp.isBinary && !isUnsupportedType(fp.oldMode) &&
+                    !isUnsupportedType(fp.newMode) && !fp.isNew && !fp.isDelete && !fp.isRename &&
+                    !fp.isCopy && !fp.hunks.isEmpty() && sec.oldPath && sec.oldPath->ok() &&
+                    sec.newPath && sec.newPath->ok() &&
+                    sec.oldPath->value() == sec.newPath->value();
+    }
+    for (Section &sec : sections)
+        sec.plain = sec.plain && timesNamed.value(sec.oldPath->value()) == 1;
+
+    for (qsizetype i = 0; i < patches.size(); ++i) {
+        if (i % AheadBatch == 0) {
+            // The next batch's plain sections: read here (the workspace is not for threads),
+            // hunks applied on several threads.
+            std::vector<qsizetype> ahead;
+            for (qsizetype k = i; k < std::min(patches.size(), i + AheadBatch); ++k) {
+                Section &sec = sections[size_t(k)];
+                if (!sec.plain)
+                    continue;
+                const Result<FileState> current = tree.read(sec.oldPath->value());
+                if (!current.ok() || !current->exists)
+                    continue; // in its turn, like any other section
+                sec.current = *current;
+                sec.computed = true;
+                ahead.push_back(k);
+            }
+            ParallelFor::run(
+                qsizetype(ahead.size()),
+                [&](qsizetype a) {
+                    const qsizetype k = ahead[size_t(a)];
+                    Section &sec = sections[size_t(k)];
+                    sec.contents = applyHunks(sec.current.contents, patches.at(k).hunks,
+                                              sec.oldPath->value(), &sec.notes);
+                },
+                16);
+        }
+        const FilePatch &fp = patches[i];
+        Section &sec = sections[size_t(i)];
+        if (sec.computed) {
+            const QString &path = sec.oldPath->value();
+            tree.notes() += sec.notes;
+            if (!sec.contents->ok())
+                return sec.contents->error();
+            if (sec.contents->value() != sec.current.contents)
+                tree.write(path, sec.contents->value());
+            applyMode(tree, path, fp, sec.current.mode);
+            sec = Section(); // its memory is not needed any more
+            continue;
+        }
         const QString named = fp.newPath.isEmpty() ? fp.oldPath : fp.newPath;
         if (fp.isBinary)
             return fileError(QStringLiteral("unsupported_binary"),
@@ -1002,17 +1239,15 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
                              named);
         QString oldPath;
         QString newPath;
-        if (!fp.oldPath.isEmpty()) {
-            const Result<QString> r = tree.normalize(fp.oldPath);
-            if (!r.ok())
-                return r.error();
-            oldPath = r.value();
+        if (sec.oldPath) {
+            if (!sec.oldPath->ok())
+                return sec.oldPath->error();
+            oldPath = sec.oldPath->value();
         }
-        if (!fp.newPath.isEmpty()) {
-            const Result<QString> r = tree.normalize(fp.newPath);
-            if (!r.ok())
-                return r.error();
-            newPath = r.value();
+        if (sec.newPath) {
+            if (!sec.newPath->ok())
+                return sec.newPath->error();
+            newPath = sec.newPath->value();
         }
 
         if (fp.isNew) {

@@ -19,6 +19,7 @@ struct HunkLine
     bool cr = false;        // the diff line ended in "\r\n"
     bool noNewline = false; // followed by "\ No newline at end of file"
 };
+Q_DECLARE_TYPEINFO(HunkLine, Q_RELOCATABLE_TYPE);
 
 struct Hunk
 {

@@ -1,6 +1,7 @@
 #include "workspace.h"
 
 #include "faultinjection.h"
+#include "parallelfor.h"
 #include "workspacepath.h"
 
 #include <QDir>
@@ -10,16 +11,21 @@
 #include <QJsonDocument>
 #include <QSaveFile>
 #include <QSet>
-
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
-QString errnoText() { return QString::fromLocal8Bit(std::strerror(errno)); }
+QString errnoText()
+{
+    return QString::fromLocal8Bit(std::strerror(errno));
+}
 
 Error ioError(const QString &what, const QString &file)
 {
@@ -41,8 +47,13 @@ bool fsyncPath(const QString &path, bool directory)
 
 bool writeWholeFile(const QString &path, const QByteArray &data, int mode)
 {
-    const int fd = ::open(QFile::encodeName(path).constData(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+    const QByteArray name = QFile::encodeName(path);
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+    int fd = ::open(name.constData(), flags, mode & 07777);
+    if (fd < 0 && errno == EEXIST) { // stale, from an undone attempt
+        ::unlink(name.constData());
+        fd = ::open(name.constData(), flags, mode & 07777);
+    }
     if (fd < 0)
         return false;
     const char *p = data.constData();
@@ -70,13 +81,29 @@ bool writeWholeFile(const QString &path, const QByteArray &data, int mode)
     return ::close(fd) == 0;
 }
 
+// The directory part of an absolute path ("/ws/a/b.txt" -> "/ws/a").
+QString parentOf(const QString &abs)
+{
+    return abs.left(std::max<qsizetype>(1, abs.lastIndexOf(QLatin1Char('/'))));
+}
+
 QString sideFile(const QString &abs, const QString &txnId, int n, const char *kind)
 {
-    const QFileInfo fi(abs);
-    return fi.absolutePath() + QStringLiteral("/.%1.gr-%2-%3.%4")
-                                   .arg(fi.fileName(), txnId.left(8), QString::number(n),
-                                        QLatin1String(kind));
+    const qsizetype cut = abs.lastIndexOf(QLatin1Char('/'));
+    return abs.left(cut + 1) + QLatin1Char('.') + abs.mid(cut + 1) + QLatin1String(".gr-") +
+           txnId.left(8) + QLatin1Char('-') + QString::number(n) + QLatin1Char('.') +
+           QLatin1String(kind);
 }
+
+// A directory handle only for *at() calls: O_PATH where there is one (Linux), else read-only.
+#ifdef O_PATH
+constexpr int DirOpenFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+#else
+constexpr int DirOpenFlags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+#endif
+
+// Directories kept open per PathScope; past this the walk goes by path (no fd shortage).
+constexpr qsizetype MaxVerifiedDirs = 256;
 
 bool existsNoFollow(const QString &abs)
 {
@@ -113,27 +140,110 @@ Status Workspace::checkWritable() const
     if (!fi.isDir())
         return makeError("workspace_missing",
                          QStringLiteral("workspace %1 is not a directory").arg(m_root));
-    const QString probe = m_root + QStringLiteral("/.ghost-runner-probe-%1")
-                                       .arg(QString::number(::getpid()));
+    const QString probe =
+        m_root + QStringLiteral("/.ghost-runner-probe-%1").arg(QString::number(::getpid()));
     const int fd = ::open(QFile::encodeName(probe).constData(),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return makeError("workspace_not_writable",
-                         QStringLiteral("workspace %1 is not writable: %2")
-                             .arg(m_root, errnoText()));
+        return makeError(
+            "workspace_not_writable",
+            QStringLiteral("workspace %1 is not writable: %2").arg(m_root, errnoText()));
     ::close(fd);
     ::unlink(QFile::encodeName(probe).constData());
     return {};
 }
 
-Result<QString> Workspace::normalize(const QString &path) const
+Workspace::PathScope::PathScope(const Workspace &workspace) : m_workspace(workspace)
 {
-    Result<QString> clean = WorkspacePath::normalize(path, m_root, m_options.allowGit);
-    if (!clean.ok())
-        return clean;
-    // Walk the existing prefix: any symlink on the way must stay inside the root.
-    const QStringList parts = clean->split(QLatin1Char('/'));
-    QString current = m_root;
+    ++m_workspace.m_scopes;
+}
+
+Workspace::PathScope::~PathScope()
+{
+    if (--m_workspace.m_scopes == 0)
+        m_workspace.forgetDirs();
+}
+
+void Workspace::forgetDirs() const
+{
+    for (const int fd : std::as_const(m_dirFds))
+        ::close(fd);
+    m_dirFds.clear();
+}
+
+int Workspace::verifiedDir(const QString &relativeDir, int parentFd, const QString &name) const
+{
+    const auto it = m_dirFds.constFind(relativeDir);
+    if (it != m_dirFds.constEnd())
+        return *it;
+    if (m_scopes == 0 || m_dirFds.size() >= MaxVerifiedDirs)
+        return -1; // the general walk still works, only slower
+    const int fd =
+        relativeDir.isEmpty()
+            ? ::open(QFile::encodeName(m_root).constData(), DirOpenFlags)
+            : ::openat(parentFd, QFile::encodeName(name).constData(), DirOpenFlags | O_NOFOLLOW);
+    if (fd < 0)
+        return -1; // a symlink, a file or nothing: for the general walk to judge
+    m_dirFds.insert(relativeDir, fd);
+    return fd;
+}
+
+Status Workspace::checkSymlinkAt(const QString &path, const QString &clean,
+                                 const QString &abs) const
+{
+    const QString target = QFileInfo(abs).canonicalFilePath();
+    // A link that stays inside must still not lead into .git (unless allowed).
+    if (!target.isEmpty() &&
+        (target == m_root || (target.startsWith(m_root + QLatin1Char('/')) &&
+                              WorkspacePath::normalize(target, m_root, m_options.allowGit).ok())))
+        return {};
+    Error e = makeError("path_outside_workspace",
+                        QStringLiteral("path \"%1\" leads out of the workspace through "
+                                       "the symlink %2")
+                            .arg(path, QDir(m_root).relativeFilePath(abs)));
+    e.file = clean;
+    return e;
+}
+
+Status Workspace::checkOnDisk(const QString &path, const QString &clean, bool checkLast,
+                              Location *where) const
+{
+    // Plain directories first, each verified once per scope and then trusted by its handle.
+    qsizetype start = 0;
+    int fd = verifiedDir(QString(), -1, QString());
+    while (fd >= 0) {
+        const qsizetype slash = clean.indexOf(QLatin1Char('/'), start);
+        if (slash < 0) {
+            const QByteArray name = QFile::encodeName(clean.mid(start));
+            struct stat st;
+            const bool exists =
+                checkLast && ::fstatat(fd, name.constData(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+            if (exists && S_ISLNK(st.st_mode)) {
+                if (Status s = checkSymlinkAt(path, clean, m_root + QLatin1Char('/') + clean);
+                    !s.ok())
+                    return s;
+            }
+            if (where) {
+                where->dirFd = fd;
+                where->name = name;
+                if (checkLast) {
+                    where->leaf = exists ? 1 : 0;
+                    if (exists)
+                        where->leafStat = st;
+                }
+            }
+            return {};
+        }
+        const int next = verifiedDir(clean.left(slash), fd, clean.mid(start, slash - start));
+        if (next < 0)
+            break;
+        fd = next;
+        start = slash + 1;
+    }
+    // Something else on the way (a symlink, a missing directory): walk the rest of the existing
+    // prefix; any symlink on the way must stay inside the root.
+    QString current = start == 0 ? m_root : m_root + QLatin1Char('/') + clean.left(start - 1);
+    const QStringList parts = clean.mid(start).split(QLatin1Char('/'));
     for (const QString &part : parts) {
         current += QLatin1Char('/') + part;
         const QFileInfo fi(current);
@@ -142,39 +252,62 @@ Result<QString> Workspace::normalize(const QString &path) const
                 break; // the rest will be created: nothing there to follow
             continue;
         }
-        const QString target = fi.canonicalFilePath();
-        // A link that stays inside must still not lead into .git (unless allowed).
-        if (target.isEmpty() ||
-            !(target == m_root ||
-              (target.startsWith(m_root + QLatin1Char('/')) &&
-               WorkspacePath::normalize(target, m_root, m_options.allowGit).ok()))) {
-            Error e = makeError("path_outside_workspace",
-                                QStringLiteral("path \"%1\" leads out of the workspace through "
-                                               "the symlink %2")
-                                    .arg(path, QDir(m_root).relativeFilePath(current)));
-            e.file = *clean;
-            return e;
-        }
+        if (Status s = checkSymlinkAt(path, clean, current); !s.ok())
+            return s;
     }
+    return {};
+}
+
+Result<QString> Workspace::normalize(const QString &path) const
+{
+    const PathScope scope(*this);
+    Result<QString> clean = WorkspacePath::normalize(path, m_root, m_options.allowGit);
+    if (!clean.ok())
+        return clean;
+    if (Status s = checkOnDisk(path, *clean, true, nullptr); !s.ok())
+        return s.error();
     return clean;
 }
 
-Result<QString> Workspace::absolutePathFor(const QString &relativePath) const
+Result<QString> Workspace::absolutePathFor(const QString &relativePath, Location *where) const
 {
-    Result<QString> clean = normalize(relativePath);
+    const PathScope scope(*this);
+    const Result<QString> clean =
+        WorkspacePath::normalize(relativePath, m_root, m_options.allowGit);
     if (!clean.ok())
         return clean;
+    if (Status s = checkOnDisk(relativePath, *clean, true, where); !s.ok())
+        return s.error();
     return m_root + QLatin1Char('/') + *clean;
 }
 
 Result<FileState> Workspace::read(const QString &relativePath) const
 {
-    const Result<QString> abs = absolutePathFor(relativePath);
-    if (!abs.ok())
-        return abs.error();
+    const PathScope scope(*this);
+    const Result<QString> clean =
+        WorkspacePath::normalize(relativePath, m_root, m_options.allowGit);
+    if (!clean.ok())
+        return clean.error();
+    Location at;
+    if (Status s = checkOnDisk(relativePath, *clean, false, &at); !s.ok())
+        return s.error();
+    const QByteArray abs = QFile::encodeName(m_root + QLatin1Char('/') + *clean);
     FileState s;
     struct stat st;
-    if (::stat(QFile::encodeName(*abs).constData(), &st) != 0)
+    int rc = -1;
+    if (at.dirFd >= 0) {
+        rc = ::fstatat(at.dirFd, at.name.constData(), &st, AT_SYMLINK_NOFOLLOW);
+        if (rc == 0 && S_ISLNK(st.st_mode)) {
+            // The file itself is a symlink: allowed when it stays inside; read through it.
+            if (Status c = checkSymlinkAt(relativePath, *clean, QFile::decodeName(abs)); !c.ok())
+                return c.error();
+            at.dirFd = -1;
+            rc = ::stat(abs.constData(), &st);
+        }
+    } else {
+        rc = ::stat(abs.constData(), &st);
+    }
+    if (rc != 0)
         return s; // missing: not an error
     if (!S_ISREG(st.st_mode)) {
         Error e = makeError("path_invalid",
@@ -182,15 +315,41 @@ Result<FileState> Workspace::read(const QString &relativePath) const
         e.file = relativePath;
         return e;
     }
-    QFile f(*abs);
-    if (!f.open(QIODevice::ReadOnly)) {
-        Error e = makeError("read_failed", QStringLiteral("cannot read %1: %2")
-                                               .arg(relativePath, f.errorString()));
+    // O_NOFOLLOW: a symlink swapped in since the check is refused, not followed; O_NONBLOCK: a
+    // FIFO swapped in does not hang the open.
+    const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    const int fd = at.dirFd >= 0 ? ::openat(at.dirFd, at.name.constData(), flags | O_NOFOLLOW)
+                                 : ::open(abs.constData(), flags);
+    auto failed = [&] {
+        Error e = makeError("read_failed",
+                            QStringLiteral("cannot read %1: %2").arg(relativePath, errnoText()));
         e.file = relativePath;
         return e;
+    };
+    if (fd < 0)
+        return failed();
+    // Reads the size stat gave, in as few read() calls as the kernel allows. Whatever was swapped
+    // in since cannot be followed (O_NOFOLLOW) or block (O_NONBLOCK); a directory fails to read.
+    QByteArray data(qsizetype(st.st_size), Qt::Uninitialized);
+    qsizetype got = 0;
+    while (got < data.size()) {
+        const ssize_t n = ::read(fd, data.data() + got, size_t(data.size() - got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int saved = errno;
+            ::close(fd);
+            errno = saved;
+            return failed();
+        }
+        if (n == 0)
+            break; // shrank meanwhile
+        got += n;
     }
+    ::close(fd);
+    data.truncate(got);
     s.exists = true;
-    s.contents = f.readAll();
+    s.contents = std::move(data);
     s.mode = int(st.st_mode & 07777);
     return s;
 }
@@ -208,12 +367,14 @@ Status Workspace::writeRecord(const QString &txnId, const QJsonObject &record)
     QDir().mkpath(m_options.txnDir);
     QSaveFile f(txnRecordPath(txnId));
     if (!f.open(QIODevice::WriteOnly))
-        return makeError("write_failed", QStringLiteral("cannot write transaction record: %1")
-                                             .arg(f.errorString()));
+        return makeError(
+            "write_failed",
+            QStringLiteral("cannot write transaction record: %1").arg(f.errorString()));
     f.write(QJsonDocument(record).toJson(QJsonDocument::Compact));
     if (!f.commit()) // QSaveFile fsyncs before its rename
-        return makeError("write_failed", QStringLiteral("cannot write transaction record: %1")
-                                             .arg(f.errorString()));
+        return makeError(
+            "write_failed",
+            QStringLiteral("cannot write transaction record: %1").arg(f.errorString()));
     fsyncPath(m_options.txnDir, true);
     return {};
 }
@@ -230,42 +391,55 @@ Result<QJsonObject> Workspace::readRecord(const QString &txnId) const
 
 Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
 {
+    // Every path is checked again, its directories verified afresh: the disk may have changed
+    // since the plan read it.
+    const PathScope scope(*this);
+    forgetDirs();
     struct Op
     {
-        QString target;  // absolute
+        QString target; // absolute
         QString rel;
         bool write = false;
         QByteArray contents;
-        int mode = 0644;
+        std::optional<int> mode; // asked for by the change, or (renames) the source's
         QString temp;
         QString backup;
         bool existed = false;
+        int leaf = -1; // what the path check found there (Location::leaf), -1: not known
+        struct stat leafStat;
     };
     QList<Op> ops;
+    ops.reserve(changes.changes.size());
     for (const FileChange &c : changes.changes) {
-        const Result<QString> abs = absolutePathFor(c.path);
+        Location at;
+        const Result<QString> abs = absolutePathFor(c.path, &at);
         if (!abs.ok())
             return abs.error();
         Op op;
+        op.leaf = at.leaf;
+        op.leafStat = at.leafStat;
         op.target = *abs;
         op.rel = c.path;
+        std::optional<QString> oldAbs;
+        if (c.action == FileChange::Action::Renamed) {
+            const Result<QString> from = absolutePathFor(c.oldPath);
+            if (!from.ok())
+                return from.error();
+            oldAbs = *from;
+        }
         if (c.action != FileChange::Action::Deleted) {
             op.write = true;
             op.contents = c.contents;
-            int mode = 0644;
-            const QString modeSource =
-                c.action == FileChange::Action::Renamed ? c.oldPath : c.path;
+            op.mode = c.mode;
+            // A renamed file keeps its source's mode; others keep the target's (read below).
             struct stat st;
-            if (::stat(QFile::encodeName(m_root + QLatin1Char('/') + modeSource).constData(),
-                       &st) == 0)
-                mode = int(st.st_mode & 0777);
-            op.mode = c.mode.value_or(mode);
+            if (!op.mode && oldAbs)
+                op.mode = ::stat(QFile::encodeName(*oldAbs).constData(), &st) == 0
+                              ? int(st.st_mode & 0777)
+                              : 0644;
         }
         ops.append(op);
-        if (c.action == FileChange::Action::Renamed) {
-            const Result<QString> oldAbs = absolutePathFor(c.oldPath);
-            if (!oldAbs.ok())
-                return oldAbs.error();
+        if (oldAbs) {
             Op del;
             del.target = *oldAbs;
             del.rel = c.oldPath;
@@ -293,37 +467,46 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         return e;
     };
 
+    QSet<QString> knownDirs; // parents already found to be directories in this commit
     int n = 0;
     for (Op &op : ops) {
         ++n;
         // Parent directories, created one level at a time so rollback can remove them.
-        const QString parent = QFileInfo(op.target).absolutePath();
-        if (!QFileInfo(parent).isDir()) {
-            QStringList missing;
-            QString d = parent;
-            while (d.size() > m_root.size() && !QFileInfo::exists(d)) {
-                missing.prepend(d);
-                d = QFileInfo(d).absolutePath();
-            }
-            if (!QFileInfo(d).isDir())
-                return fail(ioError(QStringLiteral("cannot create a directory for %1 because %2 "
-                                                   "is not a directory")
-                                        .arg(op.rel, QDir(m_root).relativeFilePath(d)),
-                                    op.rel));
-            for (const QString &m : missing) {
-                if (::mkdir(QFile::encodeName(m).constData(), 0755) != 0)
-                    return fail(ioError(QStringLiteral("cannot create directory %1")
-                                            .arg(QDir(m_root).relativeFilePath(m)),
+        const QString parent = parentOf(op.target);
+        if (!knownDirs.contains(parent)) {
+            if (!QFileInfo(parent).isDir()) {
+                QStringList missing;
+                QString d = parent;
+                while (d.size() > m_root.size() && !QFileInfo::exists(d)) {
+                    missing.prepend(d);
+                    d = QFileInfo(d).absolutePath();
+                }
+                if (!QFileInfo(d).isDir())
+                    return fail(ioError(QStringLiteral("cannot create a directory for %1 because "
+                                                       "%2 is not a directory")
+                                            .arg(op.rel, QDir(m_root).relativeFilePath(d)),
                                         op.rel));
-                createdDirs.append(m);
+                for (const QString &m : missing) {
+                    if (::mkdir(QFile::encodeName(m).constData(), 0755) != 0)
+                        return fail(ioError(QStringLiteral("cannot create directory %1")
+                                                .arg(QDir(m_root).relativeFilePath(m)),
+                                            op.rel));
+                    createdDirs.append(m);
+                }
             }
+            knownDirs.insert(parent);
         }
+        const QByteArray target = QFile::encodeName(op.target);
+        int currentMode = 0644;
         struct stat st;
-        if (::lstat(QFile::encodeName(op.target).constData(), &st) == 0) {
+        // The path check has just looked (no file of this commit has been renamed yet).
+        const bool exists = op.leaf >= 0 ? op.leaf == 1 : ::lstat(target.constData(), &st) == 0;
+        if (op.leaf == 1)
+            st = op.leafStat;
+        if (exists) {
             if (S_ISDIR(st.st_mode))
-                return fail(ioError(QStringLiteral("cannot replace %1: it is a directory")
-                                        .arg(op.rel),
-                                    op.rel));
+                return fail(ioError(
+                    QStringLiteral("cannot replace %1: it is a directory").arg(op.rel), op.rel));
             if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
                 Error e = makeError("path_invalid",
                                     QStringLiteral("path \"%1\" is not a regular file (a device, "
@@ -332,52 +515,102 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
                 e.file = op.rel;
                 return fail(e);
             }
+            currentMode = int(st.st_mode & 0777);
+            struct stat followed;
+            if (S_ISLNK(st.st_mode))
+                currentMode = ::stat(target.constData(), &followed) == 0
+                                  ? int(followed.st_mode & 0777)
+                                  : 0644;
             op.existed = true;
-            op.backup = sideFile(op.target, txnId, n, "bak");
-            ::unlink(QFile::encodeName(op.backup).constData()); // stale, from an undone attempt
-            if (::link(QFile::encodeName(op.target).constData(),
-                       QFile::encodeName(op.backup).constData()) != 0) {
-                op.backup.clear();
-                return fail(ioError(QStringLiteral("cannot keep a backup of %1").arg(op.rel),
-                                    op.rel));
-            }
+            op.backup = sideFile(op.target, txnId, n, "bak"); // linked below
         }
         if (op.write) {
             op.temp = sideFile(op.target, txnId, n, "tmp");
-            ::unlink(QFile::encodeName(op.temp).constData());
-            if (!writeWholeFile(op.temp, op.contents, op.mode)) {
-                const Error e = ioError(QStringLiteral("cannot write %1").arg(op.rel), op.rel);
-                ::unlink(QFile::encodeName(op.temp).constData());
-                if (!op.backup.isEmpty())
-                    ::unlink(QFile::encodeName(op.backup).constData());
-                return fail(e);
-            }
+            op.mode = op.mode.value_or(currentMode);
         }
         entries.append(QJsonObject{{"target", op.target},
                                    {"temp", op.temp},
                                    {"backup", op.backup},
                                    {"existed", op.existed}});
     }
+
+    // Each original's backup (a hard link) and each new contents' temporary file, fsynced; a
+    // few files at a time. A failure is reported for the first such file in order; rollback()
+    // removes every temporary file and backup link.
+    enum Failed { None, Backup, Write };
+    std::vector<std::pair<Failed, int>> failures(size_t(ops.size()), {None, 0});
+    const QList<Op> &staged = ops; // const: no detach checks from several threads
+    ParallelFor::run(ops.size(), [&](qsizetype i) {
+        const Op &op = staged[i];
+        if (!op.backup.isEmpty()) {
+            const QByteArray target = QFile::encodeName(op.target);
+            const QByteArray backup = QFile::encodeName(op.backup);
+            bool linked = ::link(target.constData(), backup.constData()) == 0;
+            if (!linked && errno == EEXIST) { // stale, from an undone attempt
+                ::unlink(backup.constData());
+                linked = ::link(target.constData(), backup.constData()) == 0;
+            }
+            if (!linked) {
+                failures[size_t(i)] = {Backup, errno ? errno : EIO};
+                return;
+            }
+        }
+        if (op.write && !writeWholeFile(op.temp, op.contents, *op.mode))
+            failures[size_t(i)] = {Write, errno ? errno : EIO};
+    });
+    for (qsizetype i = 0; i < ops.size(); ++i) {
+        if (failures[size_t(i)].first == Backup) {
+            // No backup of ours there: rollback must not take whatever has that name for one.
+            QJsonObject e = entries.at(i).toObject();
+            e.insert("backup", QString());
+            entries.replace(i, e);
+        }
+    }
+    for (qsizetype i = 0; i < ops.size(); ++i) {
+        const auto [what, error] = failures[size_t(i)];
+        if (what == None)
+            continue;
+        errno = error;
+        const QString &rel = ops[i].rel;
+        return fail(ioError(what == Backup ? QStringLiteral("cannot keep a backup of %1").arg(rel)
+                                           : QStringLiteral("cannot write %1").arg(rel),
+                            rel));
+    }
     if (Status s = saveRecord(); !s.ok())
         return fail(s.error());
 
     // The point of no return for each file is its rename; the record makes a crash here undoable.
-    bool first = true;
-    for (const Op &op : ops) {
+    // The first in order, then the others a few at a time.
+    std::vector<int> renameErrors(size_t(ops.size()), 0);
+    const auto replace = [&](qsizetype i) {
+        const Op &op = staged[i];
         const QByteArray target = QFile::encodeName(op.target);
         if (op.write) {
             if (::rename(QFile::encodeName(op.temp).constData(), target.constData()) != 0)
-                return fail(ioError(QStringLiteral("cannot replace %1").arg(op.rel), op.rel));
+                renameErrors[size_t(i)] = errno ? errno : EIO;
         } else if (::unlink(target.constData()) != 0 && errno != ENOENT) {
-            return fail(ioError(QStringLiteral("cannot delete %1").arg(op.rel), op.rel));
+            renameErrors[size_t(i)] = errno ? errno : EIO;
         }
-        if (first)
+    };
+    if (!ops.isEmpty()) {
+        replace(0);
+        if (renameErrors[0] == 0) {
             FaultInjection::crashPoint("workspace-mid-commit");
-        first = false;
+            ParallelFor::run(ops.size() - 1, [&](qsizetype i) { replace(i + 1); });
+        }
+    }
+    for (qsizetype i = 0; i < ops.size(); ++i) {
+        if (renameErrors[size_t(i)] == 0)
+            continue;
+        errno = renameErrors[size_t(i)];
+        const Op &op = ops[i];
+        return fail(ioError(op.write ? QStringLiteral("cannot replace %1").arg(op.rel)
+                                     : QStringLiteral("cannot delete %1").arg(op.rel),
+                            op.rel));
     }
     QSet<QString> dirs;
     for (const Op &op : ops)
-        dirs.insert(QFileInfo(op.target).absolutePath());
+        dirs.insert(parentOf(op.target));
     for (const QString &d : dirs)
         fsyncPath(d, true);
     return {};
@@ -388,11 +621,14 @@ void Workspace::finalize(const QString &txnId)
     const Result<QJsonObject> record = readRecord(txnId);
     if (!record.ok())
         return;
+    std::vector<QByteArray> backups;
     for (const QJsonValue &v : record->value("entries").toArray()) {
         const QString backup = v.toObject().value("backup").toString();
         if (!backup.isEmpty())
-            ::unlink(QFile::encodeName(backup).constData());
+            backups.push_back(QFile::encodeName(backup));
     }
+    ParallelFor::run(qsizetype(backups.size()),
+                     [&](qsizetype i) { ::unlink(backups[size_t(i)].constData()); });
     m_open.remove(txnId);
     if (!m_options.txnDir.isEmpty())
         QFile::remove(txnRecordPath(txnId));
@@ -419,9 +655,9 @@ Status Workspace::rollback(const QString &txnId)
         } else if (!backup.isEmpty() && existsNoFollow(backup)) {
             if (::rename(QFile::encodeName(backup).constData(), target.constData()) != 0 &&
                 firstError.isNull())
-                firstError = ioError(QStringLiteral("cannot restore %1")
-                                         .arg(e.value("target").toString()),
-                                     QString());
+                firstError =
+                    ioError(QStringLiteral("cannot restore %1").arg(e.value("target").toString()),
+                            QString());
         } else if (!e.value("existed").toBool()) {
             ::unlink(target.constData());
         }
@@ -443,8 +679,8 @@ QStringList Workspace::openTransactions() const
         return {};
     QStringList out;
     const QFileInfoList files =
-        QDir(m_options.txnDir).entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Time |
-                                                                                      QDir::Reversed);
+        QDir(m_options.txnDir)
+            .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Time | QDir::Reversed);
     for (const QFileInfo &fi : files)
         out.append(fi.completeBaseName());
     return out;

@@ -12,6 +12,7 @@
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <sys/stat.h>
 
 struct WorkspaceOptions
 {
@@ -31,6 +32,24 @@ public:
     Result<QString> normalize(const QString &path) const override;
     Result<FileState> read(const QString &relativePath) const override;
 
+    // While one is open (a plan, a commit), each directory on the way to a file is checked once:
+    // one found to be a real directory inside the root (no symlink) is opened with O_NOFOLLOW and
+    // files in it are then looked up relative to that handle, so a symlink swapped in for it
+    // later cannot lead out. A file's own name is still checked every time. Scopes nest; the
+    // outermost one forgets the directories (they may change between deliveries). Not for
+    // concurrent use: one thread works through a Workspace at a time.
+    class PathScope
+    {
+    public:
+        explicit PathScope(const Workspace &workspace);
+        ~PathScope();
+        PathScope(const PathScope &) = delete;
+        PathScope &operator=(const PathScope &) = delete;
+
+    private:
+        const Workspace &m_workspace;
+    };
+
     // Writes the change set whole or not at all. On success the transaction stays open (backups
     // kept) until finalize() or rollback(): a failed validate command can still undo it.
     Status commit(const ChangeSet &changes, const QString &txnId);
@@ -42,12 +61,31 @@ public:
     QStringList openTransactions() const;
 
 private:
-    Result<QString> absolutePathFor(const QString &relativePath) const;
+    // Where a clean relative path lives: its parent directory's verified handle and its own name,
+    // or dirFd -1 when the way there is not plain directories (an inside symlink, a missing part).
+    struct Location
+    {
+        int dirFd = -1;
+        QByteArray name;
+        int leaf = -1; // checkLast: 1 when the name exists (then in leafStat), 0 when not
+        struct stat leafStat;
+    };
+    // Normalizes and checks like normalize(), and says what it found there.
+    Result<QString> absolutePathFor(const QString &relativePath, Location *where = nullptr) const;
+    // The symlink checks of normalize() for an already lexically clean path; checkLast: also
+    // look at the last component (read() does that itself, with O_NOFOLLOW).
+    Status checkOnDisk(const QString &path, const QString &clean, bool checkLast,
+                       Location *where) const;
+    Status checkSymlinkAt(const QString &path, const QString &clean, const QString &abs) const;
+    int verifiedDir(const QString &relativeDir, int parentFd, const QString &name) const;
+    void forgetDirs() const;
     QString txnRecordPath(const QString &txnId) const;
     Status writeRecord(const QString &txnId, const QJsonObject &record);
     Result<QJsonObject> readRecord(const QString &txnId) const;
 
     QString m_root;
     WorkspaceOptions m_options;
-    QHash<QString, QJsonObject> m_open; // this process's open transactions (also without txnDir)
+    QHash<QString, QJsonObject> m_open;   // this process's open transactions (also without txnDir)
+    mutable QHash<QString, int> m_dirFds; // verified real directories in the open PathScope
+    mutable int m_scopes = 0;
 };

@@ -10,10 +10,40 @@ Error pathError(const QString &code, const QString &path, const QString &why)
     e.file = path;
     return e;
 }
+
+// Is path already clean: relative, '/'-separated, without empty, ".", ".." or (unless allowed)
+// ".git" components, '~' start, drive letter, backslash or control characters? Then normalize()
+// would return it unchanged, and it need not be split and joined again.
+bool alreadyClean(const QString &path, bool allowGit)
+{
+    const qsizetype size = path.size();
+    if (size == 0 || path.front() == QLatin1Char('~') ||
+        (size > 1 && path.at(1) == QLatin1Char(':')))
+        return false;
+    const QChar *const data = path.constData();
+    qsizetype start = 0;
+    for (qsizetype i = 0; i <= size; ++i) {
+        if (i < size) {
+            const char16_t c = data[i].unicode();
+            if (c < 0x20 || c == u'\\')
+                return false;
+            if (c != u'/')
+                continue;
+        }
+        const QStringView part(data + start, i - start);
+        if (part.isEmpty() || part == QLatin1String(".") || part == QLatin1String("..") ||
+            (!allowGit && part.compare(QLatin1String(".git"), Qt::CaseInsensitive) == 0))
+            return false;
+        start = i + 1;
+    }
+    return true;
+}
 } // namespace
 
 Result<QString> WorkspacePath::normalize(const QString &path, const QString &root, bool allowGit)
 {
+    if (alreadyClean(path, allowGit))
+        return path;
     // Display form never carries raw NULs.
     QString shown = path;
     shown.replace(QChar(0), QStringLiteral("\\0"));

@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUuid>
+#include <algorithm>
 #include <cstdio>
 
 Result<QByteArray> PatchInput::read(const QString &name)
@@ -32,11 +33,15 @@ QString PatchInput::idFor(const QString &name)
 
 bool PatchInput::isJsonObject(const QByteArray &input)
 {
-    const QByteArray t = input.trimmed();
-    if (!t.startsWith('{'))
-        return false; // a patch text: no need to try parsing megabytes of it as JSON
+    // A patch text needs neither a trimmed copy of its megabytes nor a JSON parse.
+    const auto first = std::find_if_not(input.cbegin(), input.cend(), [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    });
+    if (first == input.cend() || *first != '{')
+        return false;
     QJsonParseError pe;
-    return QJsonDocument::fromJson(t, &pe).isObject() && pe.error == QJsonParseError::NoError;
+    return QJsonDocument::fromJson(input.trimmed(), &pe).isObject() &&
+           pe.error == QJsonParseError::NoError;
 }
 
 Result<Envelope> PatchInput::toApplyEnvelope(const QByteArray &input, const QString &format,

@@ -388,6 +388,39 @@ private slots:
         expectNothingLeftOpen(ws);
     }
 
+    // Directories are checked once per plan: src/ is verified for the first section, and a
+    // symlink out that sits in it must still be refused for the second.
+    void symlinkInVerifiedDirectoryRefused()
+    {
+        QCOMPARE(::symlink(QFile::encodeName(m_outside + "/victim.txt").constData(),
+                           QFile::encodeName(m_root + "/src/leak.c").constData()),
+                 0);
+        const Tree before = everything();
+        Workspace ws(m_root, options());
+        PatchExecutor executor(&ws, CommandRunner(CommandPolicy()));
+        const QByteArray diff = "diff --git a/src/a.c b/src/a.c\n"
+                                "--- a/src/a.c\n"
+                                "+++ b/src/a.c\n"
+                                "@@ -1,2 +1,2 @@\n"
+                                "-int a = 1;\n"
+                                "+int a = 3;\n"
+                                " int b = 2;\n"
+                                "diff --git a/src/leak.c b/src/leak.c\n"
+                                "--- a/src/leak.c\n"
+                                "+++ b/src/leak.c\n"
+                                "@@ -1 +1 @@\n"
+                                "-do not touch\n"
+                                "+pwned\n";
+        const Result<Envelope> e = Envelope::fromText(diff, "sym-1", "unified", false);
+        QVERIFY(e.ok());
+        const Outcome o = executor.execute(*e, "txn-sym");
+        QCOMPARE(o.status, QString("rejected"));
+        QCOMPARE(o.error.code, QString("path_outside_workspace"));
+        QCOMPARE(o.error.file, QString("src/leak.c"));
+        QCOMPARE(everything(), before);
+        expectNothingLeftOpen(ws);
+    }
+
     void dryRun_data() { dryRunRows(); }
     // A dry run reports the plan and changes nothing.
     void dryRun()

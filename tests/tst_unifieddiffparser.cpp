@@ -388,6 +388,65 @@ private slots:
         QVERIFY2(s.error().message.contains(message), qPrintable(s.error().message));
     }
 
+    // Plain modifications of a large diff are applied ahead, a batch at a time on several
+    // threads: the files, the notes and the first error must be as if one section at a time.
+    void manySectionsAsInOrder()
+    {
+        Tree before;
+        Tree after;
+        QByteArray diff;
+        QStringList notes;
+        const auto name = [](int i) { return QString("f%1.txt").arg(i, 3, 10, QChar('0')); };
+        const auto section = [](const QString &file, int stated, const QByteArray &from,
+                                const QByteArray &to) {
+            const QByteArray f = file.toUtf8();
+            const QByteArray n = QByteArray::number(stated);
+            return "diff --git a/" + f + " b/" + f + "\n--- a/" + f + "\n+++ b/" + f + "\n@@ -" +
+                   n + ",1 +" + n + ",1 @@\n-" + from + "\n+" + to + "\n";
+        };
+        for (int i = 0; i < 600; ++i) {
+            QByteArray text;
+            for (int l = 1; l <= 20; ++l)
+                text += "line " + QByteArray::number(l) + "\n";
+            before.insert(name(i), text);
+            after.insert(name(i), QByteArray(text).replace("line 5\n", "LINE 5\n"));
+            // Every seventh hunk states the wrong line: found at an offset, with a note.
+            diff += section(name(i), i % 7 == 0 ? 3 : 5, "line 5", "LINE 5");
+            if (i % 7 == 0)
+                notes << QString("hunk 1 of %1 applied at offset +2").arg(name(i));
+            // A second section for one file, soon after the first, must see what it made.
+            if (i == 20)
+                diff += section(name(10), 5, "LINE 5", "LINE 5 again");
+        }
+        after[name(10)].replace("LINE 5\n", "LINE 5 again\n");
+        TestSupport::verifyStagedApply(
+            before, [&](StagedTree &t) { return UnifiedDiffParser::apply(diff, t); }, after, notes);
+
+        // Two sections that cannot apply: the error is the first one's.
+        Tree broken = before;
+        broken[name(150)].replace("line 5\n", "changed\n");
+        broken[name(470)].replace("line 5\n", "changed\n");
+        {
+            MemoryFileSource base(broken);
+            StagedTree tree(base);
+            const Status s = UnifiedDiffParser::apply(diff, tree);
+            QVERIFY(!s.ok());
+            QCOMPARE(s.error().code, QString("hunk_failed"));
+            QCOMPARE(s.error().file, name(150));
+        }
+        // A failing section that is not a plain modification, before them, comes first.
+        const QByteArray missing = "diff --git a/gone.txt b/moved.txt\nsimilarity index 100%\n"
+                                   "rename from gone.txt\nrename to moved.txt\n";
+        const qsizetype at = diff.indexOf("diff --git a/" + name(140).toUtf8());
+        const QByteArray withRename = diff.left(at) + missing + diff.mid(at);
+        MemoryFileSource base(broken);
+        StagedTree tree(base);
+        const Status s = UnifiedDiffParser::apply(withRename, tree);
+        QVERIFY(!s.ok());
+        QCOMPARE(s.error().code, QString("file_not_found"));
+        QCOMPARE(s.error().file, QString("gone.txt"));
+    }
+
     // The error an assistant gets back has to say where the hunk almost fit and how it differs.
     void hunkFailureIsSpecific()
     {

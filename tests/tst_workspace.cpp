@@ -239,6 +239,79 @@ private slots:
         QCOMPARE(TestSupport::snapshot(m_outside), outsideBefore);
     }
 
+    // A commit of many files writes them on several threads: the result, the modes, and a
+    // failure in the middle of those writes are the same as for a small one.
+    void largeCommit()
+    {
+        Tree initial;
+        ChangeSet change;
+        Tree expected;
+        for (int i = 0; i < 300; ++i) {
+            const QString path = QString("d%1/f%2.txt").arg(i % 7).arg(i, 3, 10, QChar('0'));
+            const QByteArray before = "before " + QByteArray::number(i) + "\n";
+            const QByteArray after = "after " + QByteArray::number(i) + "\n";
+            if (i % 5 == 4) {
+                change.changes.append(added("new/" + path, after));
+                expected.insert("new/" + path, after);
+            } else {
+                initial.insert(path, before);
+                change.changes.append(modified(path, after, i % 5 == 1 ? 0755 : 0640));
+            }
+            if (i % 5 != 4)
+                expected.insert(path, after);
+        }
+        TestSupport::writeTree(m_root, initial);
+
+        // A directory where the 198th file's temporary file goes makes that write fail.
+        const QString blocked = change.changes[197].path;
+        const qsizetype slash = blocked.lastIndexOf('/');
+        const QString blocker = QString("%1/%2/.%3.gr-txn-big--198.tmp")
+                                    .arg(m_root, blocked.left(slash), blocked.mid(slash + 1));
+        QVERIFY(QDir().mkpath(blocker));
+        const Tree before = TestSupport::snapshot(m_root);
+        {
+            Workspace ws(m_root, options());
+            const Status s = ws.commit(change, "txn-big-fail");
+            QVERIFY(!s.ok());
+            QCOMPARE(s.error().code, QString("write_failed"));
+            QCOMPARE(s.error().file, blocked);
+            QCOMPARE(TestSupport::snapshot(m_root), before);
+            QCOMPARE(TestSupport::sideFiles(m_root), QStringList()); // files only
+            QCOMPARE(records(m_txnDir), QStringList());
+            QVERIFY(!QFileInfo::exists(m_root + "/new")); // the directories it made are gone
+        }
+        QVERIFY(QDir().rmdir(blocker));
+
+        // The same with the backup's name taken: the directory there is no backup to restore.
+        const QString bakName = QString(blocker).replace(".tmp", ".bak");
+        QVERIFY(QDir().mkpath(bakName));
+        const Tree beforeBak = TestSupport::snapshot(m_root);
+        {
+            Workspace ws(m_root, options());
+            const Status s = ws.commit(change, "txn-big-bak");
+            QVERIFY(!s.ok());
+            QCOMPARE(s.error().code, QString("write_failed"));
+            QCOMPARE(s.error().file, blocked);
+            QVERIFY2(s.error().message.contains("backup") &&
+                         !s.error().message.contains("undoing it failed"),
+                     qPrintable(s.error().message));
+            QCOMPARE(TestSupport::snapshot(m_root), beforeBak);
+            QCOMPARE(TestSupport::sideFiles(m_root), QStringList());
+        }
+        QVERIFY(QDir().rmdir(bakName));
+
+        Workspace ws(m_root, options());
+        const Status s = ws.commit(change, "txn-big-ok");
+        QVERIFY2(s.ok(), qPrintable(s.error().message));
+        ws.finalize("txn-big-ok");
+        QCOMPARE(TestSupport::readTree(m_root), expected);
+        QCOMPARE(TestSupport::fileMode(m_root + "/d1/f001.txt"), 0755);
+        QCOMPARE(TestSupport::fileMode(m_root + "/d2/f002.txt"), 0640);
+        QCOMPARE(TestSupport::fileMode(m_root + "/new/d4/f004.txt"), 0644);
+        QCOMPARE(TestSupport::sideFiles(m_root), QStringList());
+        QCOMPARE(records(m_txnDir), QStringList());
+    }
+
     void rollbackAfterCommit_data() { commit_data(); }
     // Rollback restores contents, modes, deleted files; removes added files and created dirs.
     void rollbackAfterCommit()
@@ -523,6 +596,51 @@ private slots:
         QCOMPARE(TestSupport::sideFiles(base), QStringList());
         QCOMPARE(records(m_txnDir), QStringList());
         QCOMPARE(ws.openTransactions(), QStringList());
+    }
+
+    // Within a PathScope a directory is verified once and then trusted by its open handle, never
+    // by its name: a symlink out placed in it later is refused, a symlink out swapped in for it is
+    // not followed, and a commit verifies everything afresh.
+    void verifiedDirectoryStaysGuarded()
+    {
+        TestSupport::writeTree(m_root, {{"d/a.txt", "a\n"}, {"d/b.txt", "b\n"}});
+        const Tree outsideBefore = TestSupport::snapshot(m_outside);
+        const auto link = [&](const QString &target, const QString &name) {
+            QCOMPARE(::symlink(QFile::encodeName(target).constData(),
+                               QFile::encodeName(m_root + '/' + name).constData()),
+                     0);
+        };
+        Workspace ws(m_root, options());
+        {
+            const Workspace::PathScope scope(ws);
+            QCOMPARE(ws.read("d/a.txt")->contents, QByteArray("a\n")); // d/ verified, kept open
+            link(m_outside + "/victim.txt", "d/evil");
+            QCOMPARE(ws.read("d/evil").error().code, QString("path_outside_workspace"));
+            QCOMPARE(ws.normalize("d/evil").error().code, QString("path_outside_workspace"));
+            QCOMPARE(ws.read("d/b.txt")->contents, QByteArray("b\n"));
+
+            QCOMPARE(::rename(QFile::encodeName(m_root + "/d").constData(),
+                              QFile::encodeName(m_root + "/d.moved").constData()),
+                     0);
+            link(m_outside, "d");
+            // Still the verified directory (now d.moved), never outside/victim.txt.
+            QVERIFY(!ws.read("d/victim.txt")->exists);
+            QCOMPARE(ws.read("d/b.txt")->contents, QByteArray("b\n"));
+            // A commit, even inside the scope, verifies its paths afresh.
+            for (const ChangeSet &cs : {changes({modified("d/victim.txt", "pwned\n")}),
+                                        changes({added("d/new.txt", "pwned\n")})}) {
+                const Status s = ws.commit(cs, "txn-swapped");
+                QVERIFY(!s.ok());
+                QCOMPARE(s.error().code, QString("path_outside_workspace"));
+            }
+        }
+        {
+            // A new scope sees the swap too.
+            const Workspace::PathScope scope(ws);
+            QCOMPARE(ws.read("d/victim.txt").error().code, QString("path_outside_workspace"));
+        }
+        QCOMPARE(TestSupport::snapshot(m_outside), outsideBefore);
+        QCOMPARE(records(m_txnDir), QStringList());
     }
 
     // The positive controls for the sandbox: links and absolute paths that stay inside work.
