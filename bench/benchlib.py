@@ -433,11 +433,13 @@ def cmd_sqlplan(args):
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(args[0], "journal.sqlite"), uri=True)
     some = db.execute("SELECT patch_id FROM deliveries ORDER BY seq LIMIT 1 OFFSET "
                       "(SELECT COUNT(*) / 2 FROM deliveries)").fetchone()[0]
-    pending = "status IN ('queued','applying','forwarding')"
+    top = db.execute("SELECT COALESCE(MAX(seq), 0) FROM deliveries").fetchone()[0]
+    mid = top // 2
     queries = [
         ("intake dedupe (each request)", "SELECT id FROM deliveries WHERE patch_id = ? AND replay_of IS NULL", (some,)),
-        ("intake queue bound (each request: pendingCount, capped at max_queue = 10000)",
-         "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE " + pending + " LIMIT 10000)", ()),
+        ("the dispatcher's next page of the queue (queuedAfter, 256 at a time, from the middle)",
+         "SELECT seq, id, patch_id FROM deliveries WHERE status = 'queued' AND seq > ? AND seq <= ? "
+         "ORDER BY seq LIMIT ?", (mid, top, 256)),
         ("/deliveries?id= (patch id filter)", "SELECT seq FROM deliveries WHERE patch_id = ? ORDER BY seq DESC LIMIT 50", (some,)),
         ("/metrics (and a relay's /health): oldest pending",
          "SELECT received_at FROM deliveries WHERE seq = (SELECT MIN(s) FROM ("
@@ -544,6 +546,7 @@ def cmd_profile(args):
     def delta(run):
         a, b = metrics_file(run + ".m0"), metrics_file(run + ".m1")
         keys = ["ghost_runner_intake_commits_total", "ghost_runner_intake_committed_requests_total",
+                'ghost_runner_intake_syncs_total{result="ok"}', 'ghost_runner_intake_syncs_total{result="failed"}',
                 'ghost_runner_deliveries_total{status="applied"}',
                 "ghost_runner_apply_duration_seconds_sum", "ghost_runner_apply_duration_seconds_count",
                 "ghost_runner_intake_duration_seconds_sum", "ghost_runner_intake_duration_seconds_count"]

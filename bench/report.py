@@ -74,20 +74,36 @@ wall = R.get("wall", {})
 prof = R.get("profile") or {}
 
 
+def thread_role(t, first):
+    """What a traced thread of the daemon does. perf trace names a thread by its comm: the main
+    thread is the process's first, lowest tid; the archive thread names itself `gr-archive`; the
+    three single-thread pools (the apply worker, the confirmation log's writer, the intake's WAL
+    flush) are "Thread (pooled)" (or still the process's name), told apart here by the system calls
+    they make: the worker renames and fsyncs; the log writer writes its line, fdatasyncs it and wakes
+    the main thread (two writes per fdatasync); the flush only fdatasyncs and wakes it (one)."""
+    if first:
+        return "main thread"
+    if "archive" in t["thread"]:
+        return "archive thread"
+    calls = {s["name"]: s["calls"] for s in t["syscalls"]}
+    if set(calls) & {"rename", "renameat", "renameat2", "link", "linkat", "fsync", "fchmod"}:
+        return "apply worker"
+    if calls.get("fdatasync"):
+        return "log writer" if calls.get("write", 0) >= 1.5 * calls["fdatasync"] else "intake flush"
+    return "%s (%d)" % (t["thread"], t["tid"])
+
+
 def syscalls(threads, per=1.0):
-    """{thread: {syscall: (calls/per, total_ms/per, avg_ms)}}"""
+    """{thread role: {syscall: (calls/per, total_ms/per, avg_ms)}}, threads of one role merged
+    (a pool may replace its thread)."""
     res = {}
-    # perf trace names a thread by its comm, which a new thread shares with the main one until Qt
-    # names it: the main thread is the process's first, lowest tid; the daemon's only other
-    # thread is the apply worker's pool thread.
     ordered = sorted(threads or [], key=lambda t: t["tid"])
     for i, t in enumerate(ordered):
-        name = ("main thread" if i == 0 else "apply worker" if len(ordered) == 2 or "pooled" in t["thread"]
-                else "%s (%d)" % (t["thread"], t["tid"]))
-        d = res.setdefault(name, {})
+        d = res.setdefault(thread_role(t, i == 0), {})
         for s in t["syscalls"]:
             c, tot, _ = d.get(s["name"], (0, 0, 0))
-            d[s["name"]] = (c + s["calls"] / per, tot + s["total_ms"] / per, s["avg_ms"])
+            d[s["name"]] = (c + s["calls"] / per, tot + s["total_ms"] / per, (tot + s["total_ms"] / per) /
+                            max(1e-9, c + s["calls"] / per))
     return res
 
 
@@ -124,6 +140,8 @@ for tool in ("gr", "webhook", "flask"):
             x["lost"] = x["lost_ids"]
             x["a_txt"] = dr.get("a_txt")
             x["group"] = (d.get("committed_requests") or 0) / max(1, d.get("commits") or 1)
+            # older results have no syncs counter: the per-flush figure is then left out
+            x["per_sync"] = ((d.get("committed_requests") or 0) / d["syncs"]) if d.get("syncs") else None
             x["cpu_per_req"] = d.get("cpu_ms", 0) / max(1, d.get("committed_requests") or ack)
             x["finished_during"] = d.get("finished_during")
             x["rss"] = dr.get("rss")
@@ -155,10 +173,15 @@ if intake:
       "`bench/count.lua`, which tallies every answer by status and keeps the ids the answers name." % (
           f0(gr8.get("secs"))))
     w("")
-    w("- **Acknowledged** is a 2xx answer. Ghost Runner answers `202` only once the delivery is "
-      "committed to its SQLite journal (WAL, `synchronous=FULL`; one fsync per group of requests read "
-      "together). adnanh/webhook answers `200 accepted` *before* its command runs. The Flask pipeline "
-      "answers `202` after its runner applied the edit and appended its log line.")
+    w("- **Acknowledged** is a 2xx answer. Ghost Runner answers `202` only once the delivery is in its "
+      "SQLite journal on disk: the requests read together are committed in one transaction (WAL, "
+      "`synchronous=NORMAL`), then the WAL file is flushed (`fdatasync`) on a thread of its own, and "
+      "their `202`s go out after that flush; requests that arrive while a flush is in flight wait and "
+      "are committed together as the next group (a flush the disk refuses answers `503 journal_failed` "
+      "and takes its group back). Every Ghost Runner instance runs with its defaults%s. adnanh/webhook answers `200 accepted` *before* its command runs. The "
+      "Flask pipeline answers `202` after its runner applied the edit and appended its log line." % (
+          (", among them `server.max_queue` = %s (unfinished deliveries before the intake answers "
+           "`429 queue_full`)" % f0(m["max_queue_default"])) if m.get("max_queue_default") else ""))
     w("- **Every 202 is in the journal**: right after wrk ends, the daemon is killed with `kill -9`, and "
       "its `journal.sqlite` is read: every acknowledged patch id must be there.")
     w("- **Confirmed** is a line in the tool's own confirmation output: Ghost Runner's "
@@ -221,16 +244,23 @@ if intake:
                          "deadline, another ~%s s at that pace" % (
                              f0(applied_b), f1(g.get("wait")), f0(pace), f0(g["pending"]),
                              f0(g["pending"] / max(1e-9, pace))))
+            if g["per_sync"] is not None:
+                groups = "%s group commits and %s flushes of the WAL (**%s requests per flush**, `fdatasync`)%s" % (
+                    f0(g["d"].get("commits")), f0(g["d"]["syncs"]), f1(g["per_sync"]),
+                    ("; **%s flushes failed**" % f0(g["d"]["sync_failures"])) if g["d"].get("sync_failures") else "")
+            else:
+                groups = "%s group commits (**%s requests per commit**)" % (f0(g["d"].get("commits")), f1(g["group"]))
             w("- Ghost Runner, %d connections: **%s of %s acknowledged ids were in the journal after `kill -9`**; "
-              "%s requests journaled in %s group commits (**%s per fsync**); %s ms of daemon CPU per "
-              "request; only %s deliveries were applied while wrk ran (%s/s: the executor falls behind "
-              "the intake)%s. The new daemon (niced, in phase B, beside the fill) %s; `a.txt` ends as `%s` "
-              "after %s applied edits." % (
+              "%s requests journaled in %s; %s ms of daemon CPU per request; %s deliveries were applied "
+              "while wrk ran (%s/s%s)%s. The new daemon (niced, in phase B, beside the fill) %s; `a.txt` "
+              "ends as `%s` after %s applied edits." % (
                   c, f0((jk.get("acked") or 0) - (jk.get("acked_not_in_journal") or 0)), f0(jk.get("acked")),
-                  f0(g["d"].get("committed_requests")), f0(g["d"].get("commits")), f1(g["group"]),
+                  f0(g["d"].get("committed_requests")), groups,
                   f2(g["cpu_per_req"]), f0(g["finished_during"]), f0((g["finished_during"] or 0) / g["secs"]),
-                  ("; %s answers were `429 queue_full` once that backlog reached `server.max_queue` (10,000 by "
-                   "default): deliberate back-pressure, neither acknowledged nor counted" % f0(g["other"][429]))
+                  ": the executor falls behind the intake" if (g["finished_during"] or 0) < 0.9 * g["ack"] else "",
+                  ("; %s answers were `429 queue_full` once that backlog reached `server.max_queue` (%s by "
+                   "default): deliberate back-pressure, neither acknowledged nor counted" % (
+                       f0(g["other"][429]), f0(m.get("max_queue_default")) if m.get("max_queue_default") else "see `--print-config`"))
                   if g["other"].get(429) else "",
                   after, g.get("a_txt"), f0(g["applied"])))
     for c in (8, 64):
@@ -266,7 +296,7 @@ if intake:
             targets.append(("Ghost Runner: zero acknowledged lost, %d connections" % c, txt, g["lost"] == 0))
 
 # ------------------------------------------------------------------ 2. latency
-lat = {k: R.get(k) for k in ("latency.aio.wait", "latency.aio.tail", "latency.relay.tail",
+lat = {k: R.get(k) for k in ("latency.aio.wait", "latency.aio.tail", "latency.aio.shm", "latency.relay.tail",
                               "latency.relay.wait", "latency.flask.sync", "latency.relay.c8",
                               "latency.flask.c8")}
 seq = prof.get("seq") or {}
@@ -285,6 +315,10 @@ if any(lat.values()):
       "from above; each answer is checked to find its line already in the log.")
     w("- **tail**: `POST /webhook` (answered `202` once journaled), then the log file is read from its "
       "last offset every 50 µs (no inotify) until the id's line appears: send → line, to ~0.1 ms.")
+    if lat["latency.aio.shm"]:
+        w("- **on tmpfs**: *tail* once more, against a daemon whose state directory and workspace are on "
+          "`/dev/shm`, where fsync and fdatasync return at once: the same path without the disk's syncs "
+          "(a floor, not a configuration anyone should run: nothing there survives a reboot).")
     w("- **sync**: the Flask pipeline's `/webhook` answers after its runner has written the line; timed "
       "to the answer, and the line is checked to be there.")
     w("- **8 senders**: eight clients at once, each on its own connection, each sending its next patch "
@@ -296,6 +330,7 @@ if any(lat.values()):
     fl = lat["latency.flask.sync"]
     for name, how, d in (("Ghost Runner all-in-one", "wait", lat["latency.aio.wait"]),
                          ("Ghost Runner all-in-one", "tail", lat["latency.aio.tail"]),
+                         ("Ghost Runner all-in-one, state and workspace on tmpfs (no disk syncs)", "tail", lat["latency.aio.shm"]),
                          ("Ghost Runner relay → runner (two processes)", "tail (the runner's log)", lat["latency.relay.tail"]),
                          ("Ghost Runner relay → runner (two processes)", "wait (the relay's answer)", lat["latency.relay.wait"]),
                          ("Ghost Runner relay → runner (two processes)", "8 senders, tail (the runner's log)", lat["latency.relay.c8"]),
@@ -314,38 +349,67 @@ if any(lat.values()):
         p99 = max(x["p99_ms"] for x in aio)
         targets.append(("all-in-one sequential end-to-end p50 < 2 ms", "%s ms (the worse of wait and tail)" % f2(p50), p50 < 2))
         targets.append(("all-in-one sequential end-to-end p99 < 10 ms", "%s ms (the worse of wait and tail)" % f2(p99), p99 < 10))
-        if (p50 >= 2 or p99 >= 10) and per_delivery:
-            parts, sync_ms, sync_n = [], 0.0, 0.0
+        if p50 >= 2 or p99 >= 10:
+            parts, sync_ms, sync_n, flush_ms = [], 0.0, 0.0, None
             for th, calls in per_delivery.items():
                 for sc in SYNC:
                     if sc in calls:
                         c_, tot, avg = calls[sc]
-                        parts.append("%s `%s` on the %s (%s ms each)" % (f1(c_), sc, th, f2(avg)))
                         sync_ms += tot
                         sync_n += c_
+                        if c_ >= 0.05:  # not the odd checkpoint
+                            parts.append("%s `%s` on the %s (%s ms each)" % (f1(c_), sc, th, f2(avg)))
+                        if th == "intake flush" and sc == "fdatasync":
+                            flush_ms = avg
+            per_sync = sync_ms / sync_n if sync_n else None
             seq_lat = seq.get("latency") or {}
-            misses.append((
-                "End-to-end latency",
-                "All-in-one p50 is %s ms against 2 ms (%s the target)%s. The "
-                "sequential trace of section 6 (`perf trace -s`, %s deliveries one at a time) shows why: "
-                "each delivery waits for **%s disk syncs**: %s, **%s ms per delivery in fsync and fdatasync "
-                "alone** on this disk, out of a p50 of %s ms in that (traced) run.%s What would close it without relaxing durability is fewer syncs "
-                "on a delivery's path rather than faster ones. Candidates: the journal's separate "
-                "`applying` transaction (the workspace's transaction record already marks a commit in "
-                "progress), the transaction record's own file-and-directory fsync pair (it could ride in "
-                "the journal), and the journal's outcome transaction (recovery already rebuilds it from "
-                "the log line). At this run's %s ms per sync, each one removed is worth about that much "
-                "per delivery; the target needs the path under 2 ms, i.e. at most %s syncs of this disk's "
-                "cost." % (
-                    f2(p50), ratio(p50, 2),
-                    (", and p99 %s ms against 10 ms (%s)" % (f2(p99), ratio(p99, 10))) if p99 >= 10 else
-                    (", while p99, %s ms, is within its 10 ms" % f2(p99)), f0(seq_n), f1(sync_n), "; ".join(parts),
-                    f1(sync_ms), f2(seq_lat.get("p50_ms")),
-                    (" The Flask pipeline syncs nothing, which is how it is faster here (p50 %s ms), and what "
-                     "it gives up: what it answered can be lost with the page cache." % f2(fl["p50_ms"]))
-                    if fl and fl["p50_ms"] < p50 else "",
-                    f2(sync_ms / max(1e-9, sync_n)),
-                    f0(max(0, 2 // max(1e-9, sync_ms / max(1e-9, sync_n)))))))
+            shm, tail_ = lat["latency.aio.shm"], lat["latency.aio.tail"]
+            floor = shm["p50_ms"] if shm else None
+            text = "All-in-one p50 is %s ms against 2 ms (%s the target)%s." % (
+                f2(p50), ratio(p50, 2),
+                (", and p99 %s ms against 10 ms (%s)" % (f2(p99), ratio(p99, 10))) if p99 >= 10 else
+                (", while p99, %s ms, is within its 10 ms" % f2(p99)))
+            if floor is not None and tail_:
+                text += (" Without the disk, the same path takes **%s ms** p50 (state and workspace on tmpfs, "
+                         "the table above): the rest, **%s ms** of the tail p50's %s ms, is the %s." % (
+                             f2(floor), f2(max(0.0, tail_["p50_ms"] - floor)), f2(tail_["p50_ms"]),
+                             ("%s syncs counted below" % f1(sync_n)) if sync_n else "disk's syncs"))
+            if sync_n:
+                text += (" The sequential trace of section 6 (`perf trace -s`, %s deliveries one at a time) "
+                         "counts them: each delivery waits for **%s disk syncs**: %s, **%s ms per delivery in "
+                         "fsync and fdatasync alone** on this disk, out of a p50 of %s ms in that (traced) run." % (
+                             f0(seq_n), f1(sync_n), "; ".join(parts), f1(sync_ms), f2(seq_lat.get("p50_ms"))))
+            if fl and fl["p50_ms"] < p50:
+                text += (" The Flask pipeline syncs nothing, which is how it is faster here (p50 %s ms), and what "
+                         "it gives up: what it answered can be lost with the page cache." % f2(fl["p50_ms"]))
+            text += (" The syncs are one after the other: the intake's WAL flush before the delivery is "
+                     "applied, the workspace's temporary files and its transaction record during the apply, "
+                     "the confirmation line after it. What would close the gap without relaxing durability "
+                     "is fewer of them on the path, or overlapping ones: (a) overlap the intake flush with "
+                     "the apply: start applying a delivery once it is committed, and hold only its "
+                     "confirmation line until the flush has finished%s; (b) the transaction record's "
+                     "file-and-directory fsync pair (`Workspace::writeRecord`: a `QSaveFile` commit, then an "
+                     "fsync of `STATE/txn`) could become one fdatasync of a record file kept open and "
+                     "rewritten in place; (c) issue the temporary files' fsyncs and the record's "
+                     "concurrently rather than one after another." % (
+                         (" (worth up to the flush's %s ms here)" % f2(flush_ms)) if flush_ms else ""))
+            if per_sync:
+                room = (2.0 - floor) / per_sync if floor is not None else 2.0 / per_sync
+                text += (" At this run's %s ms per sync, each one taken off the path is worth about that "
+                         "much per delivery; " % f2(per_sync))
+                if floor is not None and floor >= 2:
+                    text += ("but the path without any sync already takes %s ms, so fewer syncs alone cannot "
+                             "bring it under 2 ms." % f2(floor))
+                elif room >= 1:
+                    text += ("the 2 ms target leaves room for at most %s of them in series%s." % (
+                        f0(int(room)), (" on top of the %s ms floor" % f2(floor)) if floor is not None else ""))
+                else:
+                    text += ("the %s ms floor leaves %s ms of the 2 ms target, less than one of this disk's "
+                             "syncs, so on this disk the target needs the syncs overlapped with each other "
+                             "and with the work, not only fewer of them." % (f2(floor), f2(2.0 - floor)))
+            elif not sync_n:
+                text += (" (This run did not trace the syncs: `BENCH_ONLY` left out the profile of section 6.)")
+            misses.append(("End-to-end latency", text))
 
 # ------------------------------------------------------------------ 3. apply
 gen = R.get("apply.gen")
@@ -471,13 +535,15 @@ if su or idle:
         fill["bands"] = bands
         short = fill["journaled"] < fill["target"]
         w("**The journal filled to %s deliveries.** `wrk -t2 -c64` with the rotating edit against a daemon "
-          "configured with applying paused (`executor.start_paused = true`) and room in its queue "
-          "(`server.max_queue = %s`), until `/metrics` counted %s journaled deliveries, or phase B's "
+          "configured with applying paused (`executor.start_paused = true`) and `server.max_queue = %s` "
+          "(twice the fill%s), until `/metrics` counted %s journaled deliveries, or phase B's "
           "deadline: %s in %s s%s. Paused, because at the executor's pace on this disk (section 1) applying "
           "%s deliveries would take far longer than the whole run: these deliveries are journaled and "
           "queued, not applied. The fill ran in phase B, beside the backlogs being applied (those niced). "
           "Journal on disk afterwards: %s MiB." % (
-              f0(fill["target"]), f0(fill["target"] * 2), f0(fill["target"]), f0(fill["journaled"]),
+              f0(fill["target"]), f0(fill["target"] * 2),
+              ("; the default is %s" % f0(m["max_queue_default"])) if m.get("max_queue_default") else "",
+              f0(fill["target"]), f0(fill["journaled"]),
               f1(fill["fill_s"]),
               (" — **short of %s: stopped by the deadline**" % f0(fill["target"])) if short else "",
               f0(fill["target"]), f1(fill["journal_bytes"] / 1048576.0)))
@@ -490,16 +556,15 @@ if su or idle:
             for lo, hi, rate, r0, r1 in bands:
                 w("| %s → %s | %s | %s MiB |" % (f0(lo), f0(hi), f0(rate), f1(mib(r1))))
             w("")
-            sp = {q["what"].split(" (")[0]: q for q in (R.get("sqlplan") or {}).get("queries", [])}
-            pc = sp.get("intake queue bound")
             if len(bands) >= 2 and bands[-1][2] < 0.7 * bands[0][2]:
                 w("The intake slows down as the journal grows, from %s/s over the first %s deliveries to %s/s "
                   "past %s.%s%s" % (
                       f0(bands[0][2]), f0(bands[0][1]), f0(bands[-1][2]), f0(bands[-1][0]),
-                      (" Every request counts the queued deliveries to enforce `server.max_queue` "
-                       "(`Engine::prepareIntake` → `DeliveryJournal::pendingCount`: `%s`), which reads one "
-                       "index entry per queued delivery: %s ms per request with %s queued (the table "
-                       "below)." % (pc["sql"], f2(pc["ms"]), f0(R["sqlplan"]["deliveries"]))) if pc else "",
+                      " No request counts the queue any more (`server.max_queue` is checked against "
+                      "`DeliveryJournal::pendingCount`, a counter kept in memory); the likeliest cause is the "
+                      "journal's own growth: each request's fresh, random patch id lands on its own page of the "
+                      "patch-id index (`deliveries_patch_seq`), read by the duplicate check and written by the "
+                      "insert, and fewer of those pages stay in SQLite's page cache as the index grows.",
                       (" At the last band's pace the remaining %s deliveries would have taken another %s s." % (
                           f0(fill["target"] - fill["journaled"]),
                           f0((fill["target"] - fill["journaled"]) / max(1e-9, bands[-1][2])))) if short else ""))
@@ -540,27 +605,33 @@ if su or idle:
             hp = ""
             if heap and heap.get("print"):
                 hs = heap["print"].get("summary", {})
-                hp = (" (heaptrack, section 6, sees a peak heap of %s after %s deliveries, mostly what the "
-                      "64 connections hold: %s.)" % (
+                hp = (" heaptrack (section 6, applying paused as here) sees a peak heap of %s after %s "
+                      "deliveries; its largest consumers: %s." % (
                           hs.get("peak heap memory consumption", "?"),
                           f0(sum(v for k, v in heap["wrk"]["statuses"].items() if k.startswith("2"))),
                           "; ".join("%s from %s" % (p["bytes"], p["ours"] or p["first"]) for p in heap["print"]["peaks"][:3])))
+            top = (heap or {}).get("print", {}).get("peaks") or [] if heap else []
+            readbuf = bool(top) and "onReadyRead" in (top[0].get("ours") or "")
             misses.append((
                 "RSS with %s deliveries" % f0(fill["journaled"]),
                 "RSS went from %s to %s MiB (%+.0f%%): the heap (RssAnon) grew by %s MiB, mapped files "
-                "(RssFile) by %s MiB. Over the second half of the fill RSS rose by **%s bytes per further "
-                "queued delivery**: the dispatcher keeps every queued delivery in memory "
-                "(`Dispatcher::m_queue`: its uuid and patch id, two `QString`s, about 250–300 bytes with "
-                "malloc's overhead), on top of SQLite's page cache filling to its 2 MiB default.%s So the "
-                "daemon's memory grows with its backlog, by design bounded by "
-                "`server.max_queue` (default 10,000, about %s MiB at this rate); a daemon that has applied its "
-                "deliveries comes back down (the last row of the table). What would close it: keep only the "
-                "journal's sequence number per queued delivery in memory (8 bytes instead of ~%s), or read the "
-                "queue from the journal in pages of, say, 1,000 (`SELECT … WHERE status='queued' ORDER BY seq "
-                "LIMIT 1000`), which keeps the daemon flat whatever the backlog." % (
+                "(RssFile) by %s MiB; over the second half of the fill RSS rose by **%s bytes per further "
+                "journaled delivery**. It is not the queue: the dispatcher keeps at most %s queued deliveries "
+                "in memory and pages the rest from the journal (`Dispatcher::takeNext`, "
+                "`DeliveryJournal::queuedAfter`).%s%s" % (
                     f1(mib(idle["VmRSS"])), f1(mib(after["VmRSS"])), growth * 100,
-                    f1(mib(anon)), f1(mib(after["RssFile"] - idle["RssFile"])), f0(per), hp,
-                    f1(per * 10000 / 1048576.0), f0(per))))
+                    f1(mib(anon)), f1(mib(after["RssFile"] - idle["RssFile"])), f0(per), "256", hp,
+                    (" The largest consumer is the connections' read buffers (`HttpConnection::onReadyRead`), "
+                     "most likely held past their requests by the readable copies waiting in memory for the "
+                     "idle-priority archive thread, which gets little CPU while the intake is flooded: a body "
+                     "taken whole from the read buffer (`m_in.left(…)`, which then shares it) keeps the "
+                     "buffer's whole capacity alive, while the archive's bound (`PatchArchive::kMaxPendingBytes`) "
+                     "counts only the body's bytes. What would close it: copy the body out of the read buffer "
+                     "(or count what a waiting copy really holds), or write the readable copy lazily." if readbuf else
+                     (" What would close it depends on what holds the memory: the heap profile's largest "
+                      "consumers are named above." if hp else
+                      " What holds the memory is for the heap profile of section 6 to say (`BENCH_ONLY` left it "
+                      "out of this run).")))))
     if idle and idle["VmRSS"] >= 20000:
         misses.append(("Idle RSS",
                        "Idle RSS is %s MiB against 20 MB: %s MiB of it is mapped library code and data (RssFile: "
@@ -582,7 +653,7 @@ if su or idle:
         spl = R.get("sqlplan")
         if spl:
             w("")
-            w("The journal's queries that grow with it, run on the filled journal (%s deliveries) after the "
+            w("The journal's queries whose cost could grow with it, run on the filled journal (%s deliveries) after the "
               "daemon stopped: SQLite's plan, and the median of 5 runs:" % f0(spl["deliveries"]))
             w("")
             w("| query | SQL (as in `core/deliveryjournal.cpp`) | plan | time |")
@@ -590,12 +661,16 @@ if su or idle:
             for q in spl["queries"]:
                 w("| %s | `%s` | %s | %s ms |" % (q["what"], q["sql"], q["plan"], f2(q["ms"])))
             w("")
-            w("Pages (`/deliveries`, `?status=`), the patch-id filter (index `deliveries_patch_seq`) and "
-              "one delivery's timeline come from indexes and stay near a millisecond, as does the oldest "
-              "pending delivery (one index lookup per pending status). Two queries still grow: the queue "
-              "bound counts queued deliveries on every intake request, but stops at `server.max_queue` "
-              "(10,000 by default; the fill above raised it to 200,000, so it counted them all), and "
-              "`/metrics` counts every delivery by status on each scrape.")
+            flat = [q for q in spl["queries"] if not q["what"].startswith("/metrics: counts")]
+            counts = [q for q in spl["queries"] if q["what"].startswith("/metrics: counts")]
+            w("The intake's duplicate check and the `/deliveries?id=` filter (index `deliveries_patch_seq`), "
+              "the dispatcher's next page of the queue (index `deliveries_status`) and the oldest pending "
+              "delivery (one index lookup per pending status) are index lookups: %s ms at most here, with "
+              "%s deliveries.%s The intake counts nothing: `server.max_queue` is checked against "
+              "`DeliveryJournal::pendingCount`, a counter the journal keeps in memory." % (
+                  f2(max(q["ms"] for q in flat)) if flat else "–", f0(spl["deliveries"]),
+                  (" One query still grows with the journal: `/metrics` counts every delivery by status on "
+                   "each scrape (`countsByStatus`, %s ms here)." % f2(counts[0]["ms"])) if counts else ""))
         w("")
 
 # ------------------------------------------------------------------ 5. tray
@@ -641,8 +716,12 @@ if prof:
     load = syscalls(tr_.get("threads"))
     if load:
         w("**Off-CPU**, `perf trace -s` (the wall time each thread spends in system calls) under the same "
-          "load: %s acknowledged in %s group commits, %s applied. Top system calls per thread:" % (
+          "load: %s acknowledged in %s group commits%s, %s applied. The daemon's pool threads are told "
+          "apart by what they call (the apply worker renames and fsyncs; the log writer writes its line and "
+          "fdatasyncs it; the intake flush only fdatasyncs the WAL). Top system calls per thread:" % (
               f0(tack), f0(tmet.get("ghost_runner_intake_commits_total")),
+              (" and %s WAL flushes" % f0(tmet['ghost_runner_intake_syncs_total{result="ok"}']))
+              if tmet.get('ghost_runner_intake_syncs_total{result="ok"}') else "",
               f0(tmet.get('ghost_runner_deliveries_total{status="applied"}'))))
         w("")
         w("| thread | system call | calls | total | average |")
@@ -682,18 +761,53 @@ if prof:
         w("")
 
 # intake miss, now that the profile is read
+def comm_share(name):
+    """The share of the on-CPU samples on threads named name (perf report --sort comm)."""
+    for ln in prof.get("comm") or []:
+        p_, n_ = pct_of(ln)
+        if p_ is not None and n_ == name:
+            return p_
+    return None
+
+
 for c in (8, 64):
     g, hk = intake.get(("gr", c)), intake.get(("webhook", c))
     if not (g and hk) or g["rate"] >= 2 * hk["rate"]:
         continue
-    main_share, _ = pct_of((prof.get("comm") or ["?"])[0])
+    oc = 64 if c == 8 else 8
+    other = ""
+    if ("gr", oc) in intake and ("webhook", oc) in intake:
+        other = "; at %d, %s/s against %s/s (%s)" % (
+            oc, f0(intake[("gr", oc)]["rate"]), f0(intake[("webhook", oc)]["rate"]),
+            ratio(intake[("gr", oc)]["rate"], intake[("webhook", oc)]["rate"], 2))
+    g64 = intake.get(("gr", 64)) or g
+    gc = 64 if g64 is not g else c
+    text = ("At %d connections Ghost Runner acknowledged %s/s against adnanh/webhook's %s/s: %s, not the 2× "
+            "asked (the target is %s the measured rate)%s." % (
+                c, f0(g["rate"]), f0(hk["rate"]), ratio(g["rate"], hk["rate"], 2),
+                ratio(2 * hk["rate"], g["rate"], 1), other))
+    g8 = intake.get(("gr", 8))
+    if g8 and g8["d"].get("syncs"):
+        text += (" At -c8 at most 8 requests are in flight, so each waits for its own group's flush: %s "
+                 "requests per flush, one flush every %s ms." % (
+                     f1(g8["per_sync"]), f2(g8["secs"] * 1000.0 / g8["d"]["syncs"])))
+    text += (" At -c%d grouping works (%s requests per commit%s), and what limits the intake is CPU: the "
+             "daemon spent %s ms of CPU per request, %s of the machine's %s cores, which it shares with "
+             "wrk's two threads; its own threads are the main thread (HTTP, JSON, the journal's commits), "
+             "the intake flush, the apply worker (which applied %s deliveries meanwhile), the log writer "
+             "and the archive thread." % (
+                 gc, f1(g64["group"]),
+                 (", %s per WAL flush" % f1(g64["per_sync"])) if g64.get("per_sync") is not None else "",
+                 f2(g64["cpu_per_req"]), f2(g64["cpu_per_req"] * g64["rate"] / 1000.0),
+                 m.get("nproc", "?"), f0(g64.get("finished_during"))))
     dso = prof.get("dso") or []
-    load = syscalls((prof.get("trace") or {}).get("threads"))
-    mt = load.get("main thread", {})
-    worker = {k: v for th, v in load.items() if th != "main thread" for k in [th]}
-    wfutex = sum(v.get("futex", (0, 0, 0))[1] for v in worker.values())
-    tmet = (prof.get("trace") or {}).get("metrics") or {}
-    treq = tmet.get("ghost_runner_intake_committed_requests_total") or 1
+    shares = []
+    for label_, name in (("its main thread", "ghost-runner"),
+                         ("the archive thread (`gr-archive`: the readable copies in `STATE/patches/`)", "gr-archive"),
+                         ("the pool threads (apply worker, log writer, intake flush)", "Thread (pooled)")):
+        v = comm_share(name)
+        if v is not None:
+            shares.append("%s%% on %s" % (f0(v), label_))
     heap_per = None
     if heap and heap.get("print"):
         hack = sum(v for k, v in heap["wrk"]["statuses"].items() if k.startswith("2"))
@@ -701,53 +815,37 @@ for c in (8, 64):
             heap_per = float(heap["print"]["summary"]["calls to allocation functions"].split(" ")[0]) / max(1, hack)
         except (KeyError, ValueError):
             pass
-    sp = {q["what"].split(" (")[0]: q for q in (R.get("sqlplan") or {}).get("queries", [])}
-    pc = sp.get("intake queue bound")
-    g64 = intake.get(("gr", 64)) or g
-    backlog = (g64["d"].get("committed_requests") or 0) - (g64["d"].get("finished_during") or 0)
-    count_note = ""
-    if pc and R["sqlplan"].get("deliveries"):
-        per_row = pc["ms"] / R["sqlplan"]["deliveries"]
-        count_note = (" Part of the SQLite time is the queue bound: every request counts the queued deliveries (`pendingCount`), and since the executor falls "
-                      "behind, that backlog — and the count — grows through the run: %s queued when the -c64 run "
-                      "ended, ~%s ms per request at the per-row cost measured in section 4." % (
-                          f0(backlog), f2(per_row * backlog)))
-    misses.append((
-        "Durable intake",
-        "At %d connections Ghost Runner acknowledged %s/s against adnanh/webhook's %s/s: %s, not the 2× asked "
-        "(the target is %s the measured rate)%s. Group commit works — %s requests per fsync at -c%d — so the fsync is not what limits "
-        "it: the **main thread** is. It parses HTTP and JSON, journals, writes each request's readable copy "
-        "to `STATE/patches/`, answers, and also runs the executor's journal updates (`applying`, then the "
-        "outcome) and hands the apply worker its next delivery, one thing at a time. Under load it spent %s "
-        "ms of CPU per request; %s%% of the daemon's samples are on that thread, %s%% in SQLite, %s%% in "
-        "libc (malloc and free: %s heap allocations per request, per heaptrack), %s%% in the kernel. "
-        "`sqlite3Parser` shows because every request prepares its statements anew (`QSqlQuery::prepare` per "
-        "call) and wraps each insert in a SAVEPOINT.%s Off-CPU, the main thread spent %s ms in fdatasync "
-        "and %s ms in unlink (%s openat per request), and the apply worker sat idle on a futex for %s ms of "
-        "the %s s with thousands of deliveries queued: it gets one delivery at a time from the busy main "
-        "thread. The webhook peer, by contrast, only starts a goroutine before answering. What would close "
-        "it, keeping every 202 durable: the queue length kept in memory instead of counted (up to "
-        "`max_queue`) per request; "
-        "prepared statements kept for the process's life and one multi-row INSERT per group; the readable "
-        "patch copy written by the worker (or dropped: the journal holds the body); the journal on its own "
-        "thread, with the executor's updates batched into the next group commit." % (
-            c, f0(g["rate"]), f0(hk["rate"]), ratio(g["rate"], hk["rate"], 2), ratio(2 * hk["rate"], g["rate"], 1),
-            ("; at %d connections %s/s against %s/s (%s)" % (
-                64 if c == 8 else 8, f0(intake[("gr", 64 if c == 8 else 8)]["rate"]),
-                f0(intake[("webhook", 64 if c == 8 else 8)]["rate"]),
-                ratio(intake[("gr", 64 if c == 8 else 8)]["rate"], intake[("webhook", 64 if c == 8 else 8)]["rate"], 2)))
-            if ("gr", 64 if c == 8 else 8) in intake and ("webhook", 64 if c == 8 else 8) in intake else "",
-            f1(g64["group"]), 64 if g64 is not g else c, f2(g64["cpu_per_req"]), f0(main_share),
-            f0(share(dso, r"sqlite")), f0(share(dso, r"libc\.so")), f0(heap_per), f0(share(dso, r"kernel")),
-            count_note, f0(mt.get("fdatasync", (0, 0, 0))[1]), f0(mt.get("unlink", (0, 0, 0))[1]),
-            f1(mt.get("openat", (0, 0, 0))[0] / treq), f0(wfutex), f0(prof.get("seconds")))))
+    if shares or dso:
+        text += " Under `perf record` (section 6)"
+        if shares:
+            shares[0] = shares[0].replace(" on ", " are on ", 1)
+            text += ", of the daemon's samples %s" % (
+                (", ".join(shares[:-1]) + " and " + shares[-1]) if len(shares) > 1 else shares[0])
+        if dso:
+            text += ("; by library, %s%% in the kernel (system calls, the file system), %s%% in SQLite, %s%% in "
+                     "libc (malloc and free%s)" % (
+                         f0(share(dso, r"kernel")), f0(share(dso, r"sqlite")), f0(share(dso, r"libc\.so")),
+                         (": %s heap allocations per request, per heaptrack" % f0(heap_per)) if heap_per else ""))
+        text += "."
+    elif heap_per:
+        text += " heaptrack (section 6) counts %s heap allocations per request." % f0(heap_per)
+    hl = hk.get("lost") or 0
+    text += (" adnanh/webhook answers before its command runs%s." % (
+        (" (and loses deliveries: %s of its acknowledged at -c%d never ran, as the table shows)" % (f0(hl), c))
+        if hl else ""))
+    text += (" What would close it, keeping every 202 durable: fewer allocations per request in the HTTP "
+             "and JSON path%s; one multi-row INSERT per group instead of an INSERT and a SAVEPOINT per "
+             "request; the readable copy written lazily (the journal holds the body); and the patch-id "
+             "index (`deliveries_patch_seq`), where each fresh, random id reads and dirties a page of its "
+             "own." % ((" (heaptrack's %s)" % f0(heap_per)) if heap_per else ""))
+    misses.append(("Durable intake", text))
     break  # one paragraph covers both connection counts: same cause
 for c in (8, 64):
     g, fl = intake.get(("gr", c)), intake.get(("flask", c))
     if g and fl and g["rate"] < 30 * fl["rate"]:
         misses.append(("Intake against Flask, %d connections" % c,
                        "%s against 30×: the Flask pipeline acknowledged %s/s, Ghost Runner %s/s. The cause is "
-                       "the same as above (Ghost Runner's main thread); closing that gap closes this one." % (
+                       "the same as above; closing that gap closes this one." % (
                            ratio(g["rate"], fl["rate"]), f0(fl["rate"]), f0(g["rate"]))))
 
 # ------------------------------------------------------------------ assemble
