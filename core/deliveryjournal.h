@@ -76,6 +76,7 @@ public:
     bool syncWal() const;
     // Deliveries up to `seq` are on disk: the queue may see them.
     void markDurable(qint64 seq);
+    qint64 durableSeq() const { return m_durableSeq; }
     // Removes deliveries whose commit never reached the disk (their sync failed), so that none
     // is applied without having been acknowledged.
     Status discard(const QList<qint64> &seqs);

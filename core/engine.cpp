@@ -16,6 +16,9 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QLoggingCategory>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 Q_LOGGING_CATEGORY(lcEngine, "ghostrunner.engine")
 
@@ -52,6 +55,16 @@ HttpLimits httpLimits(const Config &c)
 Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::move(config))
 {
     m_uptime.start();
+    // After a burst, glibc keeps the freed memory of every thread's arena; handing it back
+    // when the intake goes quiet keeps the daemon's footprint flat however many deliveries it
+    // has taken (their bodies live in the journal, not here).
+    m_trimTimer.setSingleShot(true);
+    m_trimTimer.setInterval(1000);
+    connect(&m_trimTimer, &QTimer::timeout, this, [] {
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+    });
 }
 
 Engine::~Engine()
@@ -80,7 +93,8 @@ Status Engine::start()
     }
     if (Status s = m_journal.open(state + QStringLiteral("/journal.sqlite")); !s.ok())
         return s;
-    m_archive = std::make_unique<PatchArchive>(state + QStringLiteral("/patches"));
+    m_archive = std::make_unique<PatchArchive>(state + QStringLiteral("/patches"), m_journal.path(),
+                                               m_journal.durableSeq());
     if (Status s = m_log.open(state + QStringLiteral("/logs/delivery-confirmation.log")); !s.ok())
         return s;
 
@@ -309,7 +323,7 @@ Result<RecordRequest> Engine::prepareIntake(const IntakeRequest &request, qint64
     return rr;
 }
 
-void Engine::afterRecorded(const Result<RecordResult> &recorded, const QByteArray &body)
+void Engine::afterRecorded(const Result<RecordResult> &recorded)
 {
     if (!recorded.ok()) {
         recheckHealth();
@@ -318,9 +332,9 @@ void Engine::afterRecorded(const Result<RecordResult> &recorded, const QByteArra
     if (recorded->duplicate)
         return;
     const Delivery &d = recorded->delivery;
-    // A readable copy beside the journal (written on the archive's thread); the journal holds
-    // the durable one.
-    m_archive->save(d.id, body);
+    // A readable copy beside the journal (written from it by the archive's thread); the journal
+    // holds the durable one.
+    m_archive->copyUpTo(d.seq);
     qCInfo(lcEngine, "delivery %s: journaled patch %s (%s)", qPrintable(d.id),
            qPrintable(d.patchId), qPrintable(d.format));
     m_dispatcher->enqueue(d);
@@ -333,7 +347,7 @@ Result<RecordResult> Engine::intake(const IntakeRequest &request)
     if (!rr.ok())
         return rr.error();
     Result<RecordResult> recorded = m_journal.record(*rr);
-    afterRecorded(recorded, request.body);
+    afterRecorded(recorded);
     return recorded;
 }
 
@@ -364,7 +378,7 @@ void Engine::flushIntake()
         m_journal.recordBatch(requests, DeliveryJournal::Durability::SyncLater);
     m_metrics.intakeBatch(batch.size());
     for (qsizetype i = 0; i < batch.size(); ++i)
-        m_unsynced.append({results.at(i), batch.at(i).record.body, std::move(batch[i].done)});
+        m_unsynced.append({results.at(i), std::move(batch[i].done)});
     startSync();
 }
 
@@ -418,6 +432,7 @@ void Engine::settleIntake()
 void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
 {
     m_metrics.journalSynced(durable);
+    m_trimTimer.start(); // once the intake has been quiet for a moment
     if (durable) {
         qint64 newest = 0;
         for (const CommittedIntake &c : committed) {
@@ -426,7 +441,7 @@ void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
         }
         m_journal.markDurable(newest);
         for (CommittedIntake &c : committed) {
-            afterRecorded(c.result, c.body);
+            afterRecorded(c.result);
             c.done(c.result);
         }
         return;

@@ -15,6 +15,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QThreadPool>
+#include <QTimer>
 #include <functional>
 #include <memory>
 
@@ -113,11 +114,10 @@ private:
     struct CommittedIntake
     {
         Result<RecordResult> result;
-        QByteArray body;
         IntakeDone done;
     };
     Result<RecordRequest> prepareIntake(const IntakeRequest &request, qint64 alsoWaiting) const;
-    void afterRecorded(const Result<RecordResult> &recorded, const QByteArray &body);
+    void afterRecorded(const Result<RecordResult> &recorded);
     void flushIntake();
     void startSync();
     void onSynced(quint64 generation, bool ok);
@@ -149,6 +149,7 @@ private:
     bool m_settling = false;
     quint64 m_syncGeneration = 0; // a flush answered by settleIntake() is not answered again
     std::unique_ptr<QThreadPool> m_syncPool;
+    QTimer m_trimTimer;
     bool m_running = false;
     Health m_lastHealth = Health::Ok;
 };

@@ -2,6 +2,9 @@
 
 #include <QFile>
 #include <QLoggingCategory>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 
 #ifdef __linux__
 #include <pthread.h>
@@ -10,8 +13,9 @@
 
 Q_LOGGING_CATEGORY(lcArchive, "ghostrunner.archive")
 
-PatchArchive::PatchArchive(QString directory)
-    : m_dir(std::move(directory)), m_thread([this] { loop(); })
+PatchArchive::PatchArchive(QString directory, QString journalPath, qint64 newestSeq)
+    : m_dir(std::move(directory)), m_journalPath(std::move(journalPath)), m_target(newestSeq),
+      m_thread([this] { loop(); })
 {}
 
 PatchArchive::~PatchArchive()
@@ -39,27 +43,21 @@ bool PatchArchive::write(const QString &deliveryId, const QByteArray &body)
     return false;
 }
 
-void PatchArchive::save(const QString &deliveryId, const QByteArray &body)
+void PatchArchive::copyUpTo(qint64 seq)
 {
     {
         std::lock_guard<std::mutex> lock(m_mutex);
-        const qint64 cost = body.size() + kOverheadBytes;
-        if (m_waitingBytes + cost <= kMaxPendingBytes) {
-            m_waiting.push_back({deliveryId, body});
-            m_waitingBytes += cost;
-            m_wake.notify_one();
+        if (seq <= m_target)
             return;
-        }
+        m_target = seq;
     }
-    const bool ok = write(deliveryId, body); // back-pressure: the caller writes this one
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_failures += ok ? 0 : 1;
+    m_wake.notify_one();
 }
 
 void PatchArchive::flush()
 {
     std::unique_lock<std::mutex> lock(m_mutex);
-    m_drained.wait(lock, [this] { return m_waiting.empty() && !m_writing; });
+    m_drained.wait(lock, [this] { return m_done >= m_target; });
 }
 
 qint64 PatchArchive::failures() const
@@ -71,32 +69,88 @@ qint64 PatchArchive::failures() const
 void PatchArchive::loop()
 {
 #ifdef __linux__
-    // The copies are a convenience: they get the CPU only when nothing else wants it, so a
-    // flood's intake is not slowed by them (creating a file is far from free on ext4).
     pthread_setname_np(pthread_self(), "gr-archive");
     sched_param idle{};
     sched_setscheduler(0, SCHED_IDLE, &idle);
 #endif
-    std::unique_lock<std::mutex> lock(m_mutex);
-    for (;;) {
-        m_wake.wait(lock, [this] { return m_stop || !m_waiting.empty(); });
-        if (m_waiting.empty()) // stopping, and everything is written
-            return;
-        std::deque<Copy> batch;
-        batch.swap(m_waiting);
-        m_writing = true;
-        lock.unlock();
-        qint64 failed = 0;
-        qint64 bytes = 0;
-        for (const Copy &c : batch) {
-            failed += write(c.id, c.body) ? 0 : 1;
-            bytes += c.body.size() + kOverheadBytes;
+    const QString name = QStringLiteral("gr-archive-%1").arg(quintptr(this), 0, 16);
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_journalPath);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+        const bool open = db.open();
+        if (!open)
+            qCWarning(lcArchive, "cannot read the journal %s for readable copies: %s",
+                      qPrintable(m_journalPath), qPrintable(db.lastError().text()));
+        QSqlQuery bodies(db);
+        if (open) // it reads each body once, in order: a small cache is all it needs
+            bodies.exec(QStringLiteral("PRAGMA cache_size=-128"));
+        bodies.setForwardOnly(true);
+        bodies.prepare(QStringLiteral("SELECT seq, id, body FROM deliveries WHERE seq > ? AND "
+                                      "seq <= ? ORDER BY seq LIMIT ?"));
+
+        // Resume: the newest deliveries whose copy is missing (a crash, a stop) come first.
+        qint64 resumeFrom = 0;
+        {
+            QSqlQuery newest(db);
+            newest.setForwardOnly(true);
+            if (open && newest.exec(QStringLiteral("SELECT seq, id FROM deliveries ORDER BY seq "
+                                                   "DESC LIMIT %1")
+                                        .arg(kResumeWindow))) {
+                qint64 oldestLooked = 0;
+                int looked = 0;
+                while (newest.next()) {
+                    const qint64 seq = newest.value(0).toLongLong();
+                    if (QFile::exists(pathFor(newest.value(1).toString()))) {
+                        resumeFrom = seq;
+                        break;
+                    }
+                    oldestLooked = seq;
+                    ++looked;
+                }
+                if (resumeFrom == 0 && looked == kResumeWindow)
+                    resumeFrom = oldestLooked - 1;
+            }
         }
-        lock.lock();
-        m_waitingBytes -= bytes; // counted until written, for save()'s bound
-        m_failures += failed;
-        m_writing = false;
-        if (m_waiting.empty())
-            m_drained.notify_all();
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_done = resumeFrom;
+        for (;;) {
+            if (m_done >= m_target)
+                m_drained.notify_all();
+            m_wake.wait(lock, [this] { return m_stop || m_done < m_target; });
+            if (m_stop)
+                break;
+            const qint64 from = m_done;
+            const qint64 to = m_target;
+            lock.unlock();
+            qint64 last = to; // nothing (more) up to `to`: discarded or never there
+            qint64 failed = 0;
+            bodies.bindValue(0, from);
+            bodies.bindValue(1, to);
+            bodies.bindValue(2, kBatch);
+            if (open && bodies.exec()) {
+                int n = 0;
+                qint64 seq = from;
+                while (bodies.next()) {
+                    seq = bodies.value(0).toLongLong();
+                    failed +=
+                        write(bodies.value(1).toString(), bodies.value(2).toByteArray()) ? 0 : 1;
+                    ++n;
+                }
+                if (n == kBatch)
+                    last = seq; // more to read
+            } else {
+                failed += to - from; // every copy in the range is lost
+                qCWarning(lcArchive, "cannot read bodies from the journal: %s",
+                          qPrintable(bodies.lastError().text()));
+            }
+            bodies.finish();
+            lock.lock();
+            m_done = last;
+            m_failures += failed;
+        }
+        m_done = m_target; // stopping: flush() never waits on a stopped archive
+        m_drained.notify_all();
     }
+    QSqlDatabase::removeDatabase(name);
 }

@@ -1,51 +1,48 @@
 #pragma once
-// STATE/patches/<delivery>.json: the readable copy of each body received, written on a thread
-// of its own (at idle priority on Linux) so that intake answers once the journal, which holds
-// the durable copy, has it, without also creating a file per request. Copies are written in
-// order of save(); flush() waits for them. Past kMaxPendingBytes waiting, save() writes on the
-// caller's thread instead, so a flood cannot pile bodies up in memory.
+// STATE/patches/<delivery>.json: the readable copy of each body received. The journal holds the
+// durable copy; this thread writes the readable ones from it, reading bodies by seq on a SQLite
+// connection of its own, so that nothing waits in memory for it however far it falls behind (a
+// flood's copies are written after the flood, not held). It runs at idle priority on Linux:
+// creating a file per delivery is far from free on ext4, and intake comes first.
+//
+// copyUpTo(seq) says deliveries up to seq are durable in the journal; flush() waits until their
+// copies are written. On start it goes back over the newest deliveries whose copy is missing (a
+// crash or a stop can leave some) and writes them first.
 
-#include <QByteArray>
 #include <QString>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <thread>
 
 class PatchArchive
 {
 public:
-    explicit PatchArchive(QString directory);
-    ~PatchArchive(); // writes what is waiting, then stops
+    PatchArchive(QString directory, QString journalPath, qint64 newestSeq);
+    ~PatchArchive(); // stops after the batch in hand; the next start writes what is missing
     PatchArchive(const PatchArchive &) = delete;
     PatchArchive &operator=(const PatchArchive &) = delete;
 
     QString pathFor(const QString &deliveryId) const;
-    void save(const QString &deliveryId, const QByteArray &body);
-    // Returns once every copy saved so far is written.
+    void copyUpTo(qint64 seq);
+    // Returns once every copy up to the last copyUpTo() is written (or could not be).
     void flush();
     // Copies that could not be written (a full disk, say), for /health; 0 normally.
     qint64 failures() const;
 
-    static constexpr qint64 kMaxPendingBytes = 16 * 1024 * 1024;
-    static constexpr qint64 kOverheadBytes = 256; // per waiting copy: its id, the queue entry
+    static constexpr int kBatch = 256;          // deliveries read from the journal at a time
+    static constexpr int kResumeWindow = 10000; // how far back a start looks for missing copies
 
 private:
     bool write(const QString &deliveryId, const QByteArray &body);
     void loop();
 
-    struct Copy
-    {
-        QString id;
-        QByteArray body;
-    };
     const QString m_dir;
+    const QString m_journalPath;
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_drained;
-    std::deque<Copy> m_waiting;
-    qint64 m_waitingBytes = 0;
-    bool m_writing = false;
+    qint64 m_target = 0; // copies wanted up to this seq
+    qint64 m_done = -1;  // copies written up to this seq (-1: not resumed yet)
     bool m_stop = false;
     qint64 m_failures = 0;
     std::thread m_thread;
