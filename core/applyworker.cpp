@@ -52,6 +52,18 @@ void ApplyWorker::confirmed(const QString &deliveryId, const Outcome &outcome)
         m_pool.start([this, deliveryId] { m_executor.workspace()->finalize(deliveryId); });
 }
 
+void ApplyWorker::withdrawn(const QString &deliveryId)
+{
+    // In order with the patches before and after it: on the worker's one thread. A delivery
+    // that changed nothing has no transaction to undo.
+    m_pool.start([this, deliveryId] {
+        const Status s = m_executor.workspace()->rollback(deliveryId);
+        if (!s.ok() && s.error().code != QLatin1String("txn_missing"))
+            qCCritical(lcApply, "delivery %s: cannot undo it: %s", qPrintable(deliveryId),
+                       qPrintable(s.error().message));
+    });
+}
+
 void ApplyWorker::recover(const std::function<bool(const QString &)> &isSettled)
 {
     Workspace *ws = m_executor.workspace();

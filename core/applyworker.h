@@ -20,6 +20,8 @@ public:
     void deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
                  Done done) override;
     void confirmed(const QString &deliveryId, const Outcome &outcome) override;
+    bool canWithdraw() const override { return true; }
+    void withdrawn(const QString &deliveryId) override;
     void recover(const std::function<bool(const QString &)> &isSettled) override;
 
     PatchExecutor &executor() { return m_executor; }

@@ -234,7 +234,8 @@ Status DeliveryJournal::discard(const QList<qint64> &seqs)
         return fail("cannot begin a journal transaction", d.lastError().text());
     QSqlQuery &events =
         statement("DELETE FROM events WHERE delivery = (SELECT id FROM deliveries WHERE seq = ?)");
-    QSqlQuery &row = statement("DELETE FROM deliveries WHERE seq = ? AND status = 'queued'");
+    QSqlQuery &row = statement("DELETE FROM deliveries WHERE seq = ? AND status IN "
+                               "('queued','applying','forwarding')");
     qint64 removed = 0;
     for (const qint64 seq : seqs) {
         if (!run(events, {seq}) || !run(row, {seq})) {
@@ -594,12 +595,12 @@ Result<QList<Delivery>> DeliveryJournal::inProgress() const
     return out;
 }
 
-Result<QList<DeliveryJournal::QueuedRef>> DeliveryJournal::queuedAfter(qint64 afterSeq,
-                                                                       int limit) const
+Result<QList<DeliveryJournal::QueuedRef>> DeliveryJournal::queuedAfter(qint64 afterSeq, int limit,
+                                                                       qint64 upToSeq) const
 {
     QSqlQuery &q = statement("SELECT seq, id, patch_id FROM deliveries WHERE status = 'queued'"
                              " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?");
-    if (!run(q, {afterSeq, m_durableSeq, limit}))
+    if (!run(q, {afterSeq, upToSeq < 0 ? m_durableSeq : upToSeq, limit}))
         return makeError("journal_failed", q.lastError().text());
     QList<QueuedRef> out;
     while (q.next())

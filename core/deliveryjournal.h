@@ -66,7 +66,8 @@ public:
     // Synced: on disk when it returns (one fsync). SyncLater: committed but not yet on disk, so
     // that the caller can read the next requests while the disk works: syncWal() then makes it
     // (and every commit before it) durable, and markDurable() lets the queue see it; until
-    // then queuedAfter() does not return it. If the sync fails, discard() takes it back.
+    // then queuedAfter() does not return it unless asked. If the sync fails, discard() takes it
+    // back (whatever its status by then).
     enum class Durability { Synced, SyncLater };
     QList<Result<RecordResult>> recordBatch(const QList<RecordRequest> &requests,
                                             Durability durability = Durability::Synced);
@@ -100,7 +101,8 @@ public:
         QString id;
         QString patchId;
     };
-    Result<QList<QueuedRef>> queuedAfter(qint64 afterSeq, int limit) const;
+    // Only deliveries up to `upToSeq` (by default: those known to be on disk).
+    Result<QList<QueuedRef>> queuedAfter(qint64 afterSeq, int limit, qint64 upToSeq = -1) const;
     QByteArray body(const QString &id) const;
     QHash<QString, qint64> countsByStatus() const;
     // Deliveries not finished yet (queued, applying, forwarding), kept in memory since open()

@@ -25,6 +25,13 @@ public:
     virtual bool abandon() { return false; }
     // The outcome is logged and journaled: make it permanent (e.g. drop rollback data).
     virtual void confirmed(const QString &deliveryId, const Outcome &outcome) {}
+    // Whether a delivery may start before its intake commit is on disk: the sink can undo it
+    // (withdrawn()) should that commit never get there. The executor can (it rolls the
+    // workspace transaction back); a forwarder cannot take back what a runner received.
+    virtual bool canWithdraw() const { return false; }
+    // The delivery's intake never reached the disk and was taken back: undo what deliver() did.
+    // Its outcome is not confirmed; done has already been called.
+    virtual void withdrawn(const QString &deliveryId) {}
     // Before any delivery starts: settle work a crash interrupted. `loggedOutcome` says what
     // the confirmation log holds for a delivery, if anything.
     virtual void recover(const std::function<bool(const QString &deliveryId)> &isSettled) {}

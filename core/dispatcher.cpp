@@ -3,6 +3,7 @@
 #include <QEventLoop>
 #include <QLoggingCategory>
 #include <QPointer>
+#include <limits>
 
 Q_LOGGING_CATEGORY(lcDispatch, "ghostrunner.dispatch")
 
@@ -56,10 +57,16 @@ Status Dispatcher::recover()
     return {};
 }
 
+qint64 Dispatcher::startableUpTo() const
+{
+    return m_sink->canWithdraw() ? std::numeric_limits<qint64>::max() : m_journal->durableSeq();
+}
+
 bool Dispatcher::takeNext(DeliveryJournal::QueuedRef *next)
 {
+    const qint64 upTo = startableUpTo();
     if (m_queue.isEmpty() && m_more) {
-        const auto page = m_journal->queuedAfter(m_readUpTo, kPage);
+        const auto page = m_journal->queuedAfter(m_readUpTo, kPage, upTo);
         if (!page.ok()) {
             qCCritical(lcDispatch, "cannot read the queue: %s", qPrintable(page.error().message));
             return false;
@@ -68,9 +75,10 @@ bool Dispatcher::takeNext(DeliveryJournal::QueuedRef *next)
             m_queue.enqueue(ref);
         if (!page->isEmpty())
             m_readUpTo = page->last().seq;
-        m_more = page->size() == kPage;
+        // A full page, or deliveries enqueued past what may start yet: more to read later.
+        m_more = page->size() == kPage || m_enqueuedUpTo > m_readUpTo;
     }
-    if (m_queue.isEmpty())
+    if (m_queue.isEmpty() || m_queue.head().seq > upTo)
         return false;
     *next = m_queue.dequeue();
     return true;
@@ -84,6 +92,7 @@ void Dispatcher::start()
 
 void Dispatcher::enqueue(const Delivery &delivery)
 {
+    m_enqueuedUpTo = qMax(m_enqueuedUpTo, delivery.seq);
     // Past a page, or behind deliveries still in the journal, it waits there for its turn.
     if (m_more || m_queue.size() >= kPage) {
         m_more = true;
@@ -114,6 +123,7 @@ void Dispatcher::pump()
         return;
     }
     m_current = item.id;
+    m_currentSeq = item.seq;
     const QString active = m_sink->activeStatus();
     if (Status s = m_journal->setStatus(item.id, active, active); !s.ok())
         qCCritical(lcDispatch, "delivery %s: %s", qPrintable(item.id),
@@ -138,8 +148,53 @@ void Dispatcher::pump()
         [this, id, patchId = item.patchId](const Outcome &o) { onDone(id, patchId, o); });
 }
 
+void Dispatcher::durable()
+{
+    if (m_parked && m_currentSeq <= m_journal->durableSeq()) {
+        const Parked p = *m_parked;
+        m_parked.reset();
+        onDone(m_current, p.patchId, p.outcome);
+        return;
+    }
+    pump();
+}
+
+void Dispatcher::withdraw(const QList<qint64> &seqs)
+{
+    QQueue<DeliveryJournal::QueuedRef> kept;
+    for (const auto &ref : std::as_const(m_queue)) {
+        if (!seqs.contains(ref.seq))
+            kept.enqueue(ref);
+    }
+    m_queue.swap(kept);
+    if (!isBusy() || !seqs.contains(m_currentSeq))
+        return;
+    qCWarning(lcDispatch, "delivery %s: its intake did not reach the disk; undoing it",
+              qPrintable(m_current));
+    if (!m_parked) {
+        m_withdrawCurrent = true; // still with the sink: undone when it is done
+        return;
+    }
+    m_parked.reset();
+    m_sink->withdrawn(m_current);
+    m_current.clear();
+    pump();
+}
+
 void Dispatcher::onDone(const QString &id, const QString &patchId, const Outcome &outcome)
 {
+    if (m_withdrawCurrent) {
+        m_withdrawCurrent = false;
+        m_sink->withdrawn(id);
+        m_current.clear();
+        pump();
+        return;
+    }
+    // Started before its intake was on disk: nobody hears of it until it is.
+    if (m_currentSeq > m_journal->durableSeq()) {
+        m_parked = Parked{patchId, outcome};
+        return;
+    }
     // The confirmation line comes first; until it is on disk nobody hears of the outcome. It is
     // written and fsynced on a thread of its own, so the intake (this thread) goes on meanwhile;
     // the delivery stays current (isBusy) until it is settled, so lines keep their order.

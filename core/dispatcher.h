@@ -13,6 +13,7 @@
 #include <QQueue>
 #include <QThreadPool>
 #include <QTimer>
+#include <optional>
 
 class Dispatcher final : public QObject
 {
@@ -24,7 +25,15 @@ public:
     // Settles what a crash interrupted and queues every unfinished delivery. Call once.
     Status recover();
     void start();
+    // A delivery committed to the journal. Its intake may still be on its way to the disk: a
+    // sink that can withdraw starts on it at once, and only its confirmation line waits for
+    // durable(); other sinks wait for durable() before they start.
     void enqueue(const Delivery &delivery);
+    // The journal's durableSeq() moved on: confirm and start what waited for it.
+    void durable();
+    // These deliveries' intake never reached the disk (the journal has taken them back): drop
+    // them, and have the sink undo the one in progress.
+    void withdraw(const QList<qint64> &seqs);
     // Swaps where deliveries go (configuration reload); only while not busy.
     void setSink(DeliverySink *sink) { m_sink = sink; }
     void setPaused(bool paused);
@@ -53,6 +62,13 @@ private:
     void onLogged(const QString &id, const QString &patchId, const Outcome &outcome,
                   const Status &appended);
     void settle(const QString &id, const QString &patchId, const Outcome &outcome);
+    // The highest seq the sink may start on now.
+    qint64 startableUpTo() const;
+    struct Parked
+    {
+        QString patchId;
+        Outcome outcome;
+    };
 
     DeliveryJournal *m_journal;
     ConfirmationLog *m_log;
@@ -61,6 +77,10 @@ private:
     qint64 m_readUpTo = 0; // the highest seq in (or already taken from) m_queue
     bool m_more = false;   // queued deliveries after m_readUpTo wait in the journal
     QString m_current;
+    qint64 m_currentSeq = 0;
+    qint64 m_enqueuedUpTo = 0;      // the highest seq enqueue() was told of
+    std::optional<Parked> m_parked; // the current outcome, waiting for its intake's flush
+    bool m_withdrawCurrent = false; // the current delivery was taken back while it ran
     bool m_paused = false;
     bool m_started = false;
     bool m_draining = false;

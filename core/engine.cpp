@@ -331,13 +331,12 @@ void Engine::afterRecorded(const Result<RecordResult> &recorded)
     }
     if (recorded->duplicate)
         return;
-    const Delivery &d = recorded->delivery;
+    const Delivery &d = recorded->delivery; // already with the dispatcher
     // A readable copy beside the journal (written from it by the archive's thread); the journal
     // holds the durable one.
     m_archive->copyUpTo(d.seq);
     qCInfo(lcEngine, "delivery %s: journaled patch %s (%s)", qPrintable(d.id),
            qPrintable(d.patchId), qPrintable(d.format));
-    m_dispatcher->enqueue(d);
 }
 
 Result<RecordResult> Engine::intake(const IntakeRequest &request)
@@ -347,6 +346,8 @@ Result<RecordResult> Engine::intake(const IntakeRequest &request)
     if (!rr.ok())
         return rr.error();
     Result<RecordResult> recorded = m_journal.record(*rr);
+    if (recorded.ok() && !recorded->duplicate)
+        m_dispatcher->enqueue(recorded->delivery);
     afterRecorded(recorded);
     return recorded;
 }
@@ -377,8 +378,12 @@ void Engine::flushIntake()
     const QList<Result<RecordResult>> results =
         m_journal.recordBatch(requests, DeliveryJournal::Durability::SyncLater);
     m_metrics.intakeBatch(batch.size());
-    for (qsizetype i = 0; i < batch.size(); ++i)
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        // The executor may start on it now; its confirmation line waits for the flush.
+        if (results.at(i).ok() && !results.at(i)->duplicate)
+            m_dispatcher->enqueue(results.at(i)->delivery);
         m_unsynced.append({results.at(i), std::move(batch[i].done)});
+    }
     startSync();
 }
 
@@ -440,6 +445,7 @@ void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
                 newest = qMax(newest, c.result->delivery.seq);
         }
         m_journal.markDurable(newest);
+        m_dispatcher->durable(); // its confirmation line may go now (on its own thread)
         for (CommittedIntake &c : committed) {
             afterRecorded(c.result);
             c.done(c.result);
@@ -447,12 +453,13 @@ void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
         return;
     }
     // The disk refused the flush: nothing committed since the last good one can be trusted to
-    // survive, so none of it is acknowledged, and none of it is applied.
+    // survive, so none of it is acknowledged, and none of it stays applied.
     QList<qint64> taken;
     for (const CommittedIntake &c : committed) {
         if (c.result.ok() && !c.result->duplicate)
             taken.append(c.result->delivery.seq);
     }
+    m_dispatcher->withdraw(taken); // the executor may have started on one: it is undone
     const Status discarded = m_journal.discard(taken);
     Error e =
         makeError("journal_failed",

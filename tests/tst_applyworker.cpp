@@ -113,6 +113,30 @@ private slots:
                                                             {"keep.txt", "keep\n"}}));
     }
 
+    // A delivery whose intake never reached the disk is undone after it was applied (and a
+    // failed one, which changed nothing, is passed over).
+    void aWithdrawnDeliveryIsRolledBack()
+    {
+        Workspace ws(m_ws, options());
+        ApplyWorker worker(&ws, CommandRunner());
+        QVERIFY(worker.canWithdraw());
+        const auto o = run(worker, delivery("d-w", "pw"),
+                           patternEnvelope("pw", "src/a.txt", "world", "there"));
+        QVERIFY(o.has_value() && o->applied());
+        QCOMPARE(TestSupport::readFile(m_ws + "/src/a.txt"), QByteArray("hello there\n"));
+        worker.withdrawn("d-w");
+        worker.waitForIdle();
+        QVERIFY(ws.openTransactions().isEmpty());
+        QCOMPARE(readTree(m_ws), (QMap<QString, QByteArray>{{"src/a.txt", "hello world\n"},
+                                                            {"keep.txt", "keep\n"}}));
+        const auto failed =
+            run(worker, delivery("d-f", "pf"), patternEnvelope("pf", "src/a.txt", "absent", "x"));
+        QVERIFY(failed.has_value() && !failed->applied());
+        worker.withdrawn("d-f");
+        worker.waitForIdle();
+        QCOMPARE(TestSupport::readFile(m_ws + "/src/a.txt"), QByteArray("hello world\n"));
+    }
+
     void failuresLeaveTheWorkspaceAlone_data()
     {
         QTest::addColumn<QByteArray>("body");

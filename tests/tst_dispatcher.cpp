@@ -1,6 +1,7 @@
 #include "dispatcher.h"
 #include "testsupport.h"
 
+#include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -29,7 +30,12 @@ public:
     // Checked at confirmed() time: the outcome must already be logged and journaled.
     std::function<void(const QString &)> onConfirmed;
 
+    bool withdrawable = false; // like the executor (true) or a forwarder (false)
+    QStringList withdrawnIds;
+
     QString activeStatus() const override { return QStringLiteral("applying"); }
+    bool canWithdraw() const override { return withdrawable; }
+    void withdrawn(const QString &deliveryId) override { withdrawnIds.append(deliveryId); }
     void deliver(const Delivery &delivery, const QByteArray &body, Progress progress,
                  Done done) override
     {
@@ -102,6 +108,19 @@ private:
     Delivery recordAndEnqueue(const QString &patchId)
     {
         const Delivery d = record(patchId);
+        m_dispatcher->enqueue(d);
+        return d;
+    }
+    // Committed but not yet flushed (the HTTP intake's group commit), and enqueued.
+    Delivery recordLater(const QString &patchId)
+    {
+        RecordRequest r;
+        r.patchId = patchId;
+        r.bodyHash = "h-" + patchId.toUtf8();
+        r.format = QStringLiteral("pattern");
+        r.body = "{\"id\":\"" + patchId.toUtf8() + "\"}";
+        const auto res = m_journal->recordBatch({r}, DeliveryJournal::Durability::SyncLater);
+        const Delivery d = res.first().ok() ? res.first()->delivery : Delivery();
         m_dispatcher->enqueue(d);
         return d;
     }
@@ -181,6 +200,68 @@ private slots:
         QCOMPARE(m_sink->confirmedIds, QStringList({a.id, b.id, c.id}));
         QCOMPARE(states(m_journal->find(b.id).value()),
                  QStringList({"received", "journaled", "applying", "failed"}));
+    }
+
+    // An intake commit still on its way to the disk: a sink that can undo its work starts at
+    // once, but the confirmation line, the journal's outcome and the signal wait for the flush.
+    void aWithdrawableSinkStartsBeforeTheFlushAndItsLineWaits()
+    {
+        m_sink->withdrawable = true;
+        m_dispatcher->start();
+        QSignalSpy finished(m_dispatcher.get(), &Dispatcher::deliveryFinished);
+        const Delivery a = recordLater("a");
+        QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a"}));
+        m_sink->complete(0);
+        QCoreApplication::processEvents();
+        QVERIFY(finished.isEmpty());
+        QVERIFY(m_dispatcher->isBusy());
+        QCOMPARE(status(a.id), QStringLiteral("applying"));
+        QVERIFY(TestSupport::readFile(logPath()).isEmpty());
+        QVERIFY(m_journal->syncWal());
+        m_journal->markDurable(a.seq);
+        m_dispatcher->durable();
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(status(a.id), QStringLiteral("applied"));
+        QVERIFY(TestSupport::readFile(logPath()).contains(a.id.toUtf8()));
+        QCOMPARE(m_sink->confirmedIds, QStringList({a.id}));
+    }
+
+    // A forwarder cannot take back what a runner received: it starts only once durable.
+    void aSinkThatCannotWithdrawWaitsForTheFlush()
+    {
+        m_dispatcher->start();
+        const Delivery a = recordLater("a");
+        QVERIFY(m_sink->calls.isEmpty());
+        QVERIFY(!m_dispatcher->isBusy());
+        m_journal->markDurable(a.seq);
+        m_dispatcher->durable();
+        QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a"}));
+    }
+
+    // The flush failed: the delivery in progress is undone by the sink, whether it was still
+    // running or done and waiting; queued ones are dropped; no line is written for any.
+    void withdrawnDeliveriesAreUndoneAndNeverConfirmed()
+    {
+        m_sink->withdrawable = true;
+        m_dispatcher->start();
+        const Delivery a = recordLater("a");
+        const Delivery b = recordLater("b");
+        QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a"}));
+        m_dispatcher->withdraw({a.seq, b.seq}); // a still running
+        QVERIFY(m_dispatcher->isBusy());
+        m_sink->complete(0);
+        QCOMPARE(m_sink->withdrawnIds, QStringList({a.id}));
+        QVERIFY(!m_dispatcher->isBusy());
+        QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a"})); // b was dropped
+
+        const Delivery c = recordLater("c");
+        QCOMPARE(m_sink->deliveredPatchIds(), QStringList({"a", "c"}));
+        m_sink->complete(1); // done, waiting for its flush
+        m_dispatcher->withdraw({c.seq});
+        QCOMPARE(m_sink->withdrawnIds, QStringList({a.id, c.id}));
+        QVERIFY(!m_dispatcher->isBusy());
+        QVERIFY(m_sink->confirmedIds.isEmpty());
+        QVERIFY(TestSupport::readFile(logPath()).isEmpty());
     }
 
     void deliveryChangedFollowsTheStates()
