@@ -1,9 +1,11 @@
 #include "workspace.h"
 
+#include "disksync.h"
 #include "faultinjection.h"
 #include "parallelfor.h"
 #include "workspacepath.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -127,6 +129,12 @@ Workspace::Workspace(const QString &root, WorkspaceOptions options) : m_options(
     const QFileInfo fi(root);
     const QString canonical = fi.canonicalFilePath();
     m_root = canonical.isEmpty() ? QDir::cleanPath(fi.absoluteFilePath()) : canonical;
+}
+
+Workspace::~Workspace()
+{
+    if (m_slotFd >= 0)
+        ::close(m_slotFd);
 }
 
 Status Workspace::checkWritable() const
@@ -359,11 +367,107 @@ QString Workspace::txnRecordPath(const QString &txnId) const
     return m_options.txnDir + QLatin1Char('/') + txnId + QStringLiteral(".json");
 }
 
+namespace {
+// The slot's layout: "GRTXN1 <length> <md5 of the JSON>\n" then the JSON. A record torn by a
+// crash fails the check and counts as none: it was being written before any rename, so there
+// is nothing of its transaction to undo.
+constexpr char kSlotMagic[] = "GRTXN1";
+
+QByteArray slotBytes(const QByteArray &json)
+{
+    return QByteArray(kSlotMagic) + ' ' + QByteArray::number(json.size()) + ' ' +
+           QCryptographicHash::hash(json, QCryptographicHash::Md5).toHex() + '\n' + json;
+}
+} // namespace
+
+int Workspace::slotFd() const
+{
+    if (m_slotFd >= 0 || m_options.txnDir.isEmpty())
+        return m_slotFd;
+    QDir().mkpath(m_options.txnDir);
+    const QByteArray path = QFile::encodeName(m_options.txnDir + QStringLiteral("/current.rec"));
+    int fd = ::open(path.constData(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = ::open(path.constData(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0 && (::fsync(fd) != 0 || !fsyncPath(m_options.txnDir, true))) {
+            ::close(fd);
+            ::unlink(path.constData());
+            fd = -1;
+        }
+    }
+    m_slotFd = fd;
+    if (const std::optional<QJsonObject> r = fd >= 0 ? readSlot() : std::nullopt)
+        m_slotTxn = r->value("txn").toString();
+    return m_slotFd;
+}
+
+std::optional<QJsonObject> Workspace::readSlot() const
+{
+    if (m_slotFd < 0)
+        return std::nullopt;
+    QByteArray buf;
+    struct stat st;
+    if (::fstat(m_slotFd, &st) != 0 || st.st_size <= 0)
+        return std::nullopt;
+    buf.resize(qsizetype(st.st_size));
+    qsizetype got = 0;
+    while (got < buf.size()) {
+        const ssize_t n = ::pread(m_slotFd, buf.data() + got, size_t(buf.size() - got), got);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    buf.truncate(got);
+    const qsizetype nl = buf.indexOf('\n');
+    const QList<QByteArray> head = buf.left(nl).split(' ');
+    if (nl < 0 || head.size() != 3 || head.at(0) != kSlotMagic)
+        return std::nullopt;
+    bool ok = false;
+    const qsizetype len = head.at(1).toLongLong(&ok);
+    if (!ok || len <= 0 || nl + 1 + len > buf.size())
+        return std::nullopt;
+    const QByteArray json = buf.mid(nl + 1, len);
+    if (QCryptographicHash::hash(json, QCryptographicHash::Md5).toHex() != head.at(2))
+        return std::nullopt;
+    const QJsonObject o = QJsonDocument::fromJson(json).object();
+    if (o.value("txn").toString().isEmpty())
+        return std::nullopt;
+    return o;
+}
+
+void Workspace::dropRecord(const QString &txnId)
+{
+    m_open.remove(txnId);
+    if (m_options.txnDir.isEmpty())
+        return;
+    if (slotFd() >= 0 && m_slotTxn == txnId) {
+        // Emptied, not synced: should a crash bring the record back, its delivery is settled
+        // (finalize again: the backups are gone) or taken back (rolling back again finds
+        // nothing left to undo), and the next commit overwrites it.
+        const QByteArray empty = slotBytes(QByteArray());
+        if (::pwrite(m_slotFd, empty.constData(), size_t(empty.size()), 0) == empty.size())
+            m_slotTxn.clear();
+        return;
+    }
+    QFile::remove(txnRecordPath(txnId));
+}
+
 Status Workspace::writeRecord(const QString &txnId, const QJsonObject &record)
 {
     m_open.insert(txnId, record);
     if (m_options.txnDir.isEmpty())
         return {};
+    // The slot, when it is free or already this transaction's: one write and one fdatasync.
+    if (slotFd() >= 0 && (m_slotTxn.isEmpty() || m_slotTxn == txnId)) {
+        const QByteArray bytes = slotBytes(QJsonDocument(record).toJson(QJsonDocument::Compact));
+        if (::pwrite(m_slotFd, bytes.constData(), size_t(bytes.size()), 0) != bytes.size() ||
+            !flushToDisk(m_slotFd))
+            return makeError(
+                "write_failed",
+                QStringLiteral("cannot write transaction record: %1").arg(errnoText()));
+        m_slotTxn = txnId;
+        return {};
+    }
     QDir().mkpath(m_options.txnDir);
     QSaveFile f(txnRecordPath(txnId));
     if (!f.open(QIODevice::WriteOnly))
@@ -383,6 +487,10 @@ Result<QJsonObject> Workspace::readRecord(const QString &txnId) const
 {
     if (m_open.contains(txnId))
         return m_open.value(txnId);
+    if (!m_options.txnDir.isEmpty() && slotFd() >= 0 && m_slotTxn == txnId) {
+        if (const std::optional<QJsonObject> r = readSlot())
+            return *r;
+    }
     QFile f(txnRecordPath(txnId));
     if (m_options.txnDir.isEmpty() || !f.open(QIODevice::ReadOnly))
         return makeError("txn_missing", QStringLiteral("no transaction record for %1").arg(txnId));
@@ -629,9 +737,7 @@ void Workspace::finalize(const QString &txnId)
     }
     ParallelFor::run(qsizetype(backups.size()),
                      [&](qsizetype i) { ::unlink(backups[size_t(i)].constData()); });
-    m_open.remove(txnId);
-    if (!m_options.txnDir.isEmpty())
-        QFile::remove(txnRecordPath(txnId));
+    dropRecord(txnId);
 }
 
 Status Workspace::rollback(const QString &txnId)
@@ -665,9 +771,7 @@ Status Workspace::rollback(const QString &txnId)
     const QJsonArray dirs = record->value("created_dirs").toArray();
     for (qsizetype i = dirs.size() - 1; i >= 0; --i)
         ::rmdir(QFile::encodeName(dirs.at(i).toString()).constData());
-    m_open.remove(txnId);
-    if (!m_options.txnDir.isEmpty())
-        QFile::remove(txnRecordPath(txnId));
+    dropRecord(txnId);
     if (!firstError.isNull())
         return firstError;
     return {};
@@ -683,5 +787,7 @@ QStringList Workspace::openTransactions() const
             .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Time | QDir::Reversed);
     for (const QFileInfo &fi : files)
         out.append(fi.completeBaseName());
+    if (slotFd() >= 0 && !m_slotTxn.isEmpty() && !out.contains(m_slotTxn))
+        out.append(m_slotTxn); // the newest
     return out;
 }

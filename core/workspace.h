@@ -2,8 +2,10 @@
 // The only code that writes workspace files. It resolves paths inside the root (no '..', no
 // symlink escapes, no device files), and commits a ChangeSet atomically: every new file is
 // written to a temporary file beside its target and fsynced, originals are kept as hard-linked
-// backups, and only then are the renames done. A transaction record (one JSON file under
-// txnDir) lets a restarted process roll back a commit that a crash interrupted.
+// backups, and only then are the renames done. A transaction record under txnDir lets a
+// restarted process roll back a commit that a crash interrupted: the newest transaction's is
+// rewritten in place in one slot file (current.rec: one fdatasync, and no file created or
+// removed per delivery); a transaction open at the same time as another gets <txn>.json.
 
 #include "changeset.h"
 #include "filesource.h"
@@ -12,6 +14,7 @@
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <optional>
 #include <sys/stat.h>
 
 struct WorkspaceOptions
@@ -24,6 +27,9 @@ class Workspace final : public FileSource
 {
 public:
     explicit Workspace(const QString &root, WorkspaceOptions options = WorkspaceOptions());
+    ~Workspace() override;
+    Workspace(const Workspace &) = delete;
+    Workspace &operator=(const Workspace &) = delete;
 
     QString root() const { return m_root; }
     // Does the root exist, is it a directory, and can we create files in it?
@@ -82,10 +88,16 @@ private:
     QString txnRecordPath(const QString &txnId) const;
     Status writeRecord(const QString &txnId, const QJsonObject &record);
     Result<QJsonObject> readRecord(const QString &txnId) const;
+    void dropRecord(const QString &txnId);
+    // The slot: opened (and created, durably) on first use; its record, if intact.
+    int slotFd() const;
+    std::optional<QJsonObject> readSlot() const;
 
     QString m_root;
     WorkspaceOptions m_options;
-    QHash<QString, QJsonObject> m_open;   // this process's open transactions (also without txnDir)
+    QHash<QString, QJsonObject> m_open; // this process's open transactions (also without txnDir)
+    mutable int m_slotFd = -1;
+    mutable QString m_slotTxn;            // whose record the slot holds (empty: none); read at open
     mutable QHash<QString, int> m_dirFds; // verified real directories in the open PathScope
     mutable int m_scopes = 0;
 };

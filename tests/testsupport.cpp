@@ -186,3 +186,15 @@ QMap<QString, QByteArray> applyChangeSet(const QMap<QString, QByteArray> &before
 }
 
 } // namespace TestSupport
+
+QStringList TestSupport::openTxnRecords(const QString &txnDir)
+{
+    QStringList out = QDir(txnDir).entryList({QStringLiteral("*")}, QDir::Files | QDir::Hidden);
+    if (out.removeAll(QStringLiteral("current.rec")) > 0) {
+        const QByteArray slot = readFile(txnDir + QStringLiteral("/current.rec"));
+        const QList<QByteArray> head = slot.left(slot.indexOf('\n')).split(' ');
+        if (head.size() != 3 || head.at(1) != "0")
+            out.append(QStringLiteral("current.rec"));
+    }
+    return out;
+}

@@ -67,4 +67,7 @@ private:
 };
 // Writes one file (creating parent directories); false when it could not.
 bool writeFile(const QString &path, const QByteArray &contents);
+// The transaction records left open under a workspace's txnDir: each <txn>.json, and
+// "current.rec" when the slot holds a record (an empty slot is no open transaction).
+QStringList openTxnRecords(const QString &txnDir);
 } // namespace TestSupport

@@ -11,7 +11,6 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <unistd.h>
 
 namespace {
@@ -39,11 +38,10 @@ QByteArray patternPatch(const QString &id, const QString &file, const QString &p
 // Appends one line: applied twice, it would leave two.
 QByteArray appendPatch(const QString &id, const QString &line)
 {
-    return QJsonDocument(
-               QJsonObject{{"id", id},
-                           {"mutations", QJsonArray{QJsonObject{{"path", "journal.txt"},
-                                                                {"insertAt", 1},
-                                                                {"contents", line}}}}})
+    return QJsonDocument(QJsonObject{{"id", id},
+                                     {"mutations", QJsonArray{QJsonObject{{"path", "journal.txt"},
+                                                                          {"insertAt", 1},
+                                                                          {"contents", line}}}}})
         .toJson(QJsonDocument::Compact);
 }
 } // namespace
@@ -118,23 +116,26 @@ private slots:
     {
         DaemonProcess d;
         QVERIFY(d.start(baseArgs()));
-        const QByteArray body = QJsonDocument(QJsonObject{
-            {"id", "m1"},
-            {"mutations",
-             QJsonArray{QJsonObject{{"path", "new/dir/b.txt"}, {"contents", "fresh\n"}},
-                        QJsonObject{{"path", "src/main.c"},
-                                    {"insertBefore", "int main"},
-                                    {"contents", "#include <stdio.h>"}},
-                        QJsonObject{{"path", "a.txt"}, {"op", "delete"}}}}}).toJson();
+        const QByteArray body =
+            QJsonDocument(
+                QJsonObject{
+                    {"id", "m1"},
+                    {"mutations",
+                     QJsonArray{QJsonObject{{"path", "new/dir/b.txt"}, {"contents", "fresh\n"}},
+                                QJsonObject{{"path", "src/main.c"},
+                                            {"insertBefore", "int main"},
+                                            {"contents", "#include <stdio.h>"}},
+                                QJsonObject{{"path", "a.txt"}, {"op", "delete"}}}}})
+                .toJson();
         const HttpReply r = httpPostJson(d.baseUrl() + "/webhook?wait=10", body);
         QCOMPARE(r.status, 200);
         QCOMPARE(r.json["status"].toString(), QString("applied"));
         QCOMPARE(r.json["files"].toArray().size(), 3);
         QCOMPARE(TestSupport::readTree(ws()),
-                 (QMap<QString, QByteArray>{{"journal.txt", "end\n"},
-                                            {"new/dir/b.txt", "fresh\n"},
-                                            {"src/main.c",
-                                             "#include <stdio.h>\nint main() { return 0; }\n"}}));
+                 (QMap<QString, QByteArray>{
+                     {"journal.txt", "end\n"},
+                     {"new/dir/b.txt", "fresh\n"},
+                     {"src/main.c", "#include <stdio.h>\nint main() { return 0; }\n"}}));
         QCOMPARE(logLines(state()).size(), 1);
     }
 
@@ -144,13 +145,15 @@ private slots:
         QVERIFY(d.start(baseArgs()));
         const auto before = TestSupport::readTree(ws());
         // The second mutation fails, so the first must not be written either.
-        const QByteArray body = QJsonDocument(QJsonObject{
-            {"id", "f1"},
-            {"mutations",
-             QJsonArray{QJsonObject{{"path", "a.txt"}, {"contents", "changed\n"}},
-                        QJsonObject{{"path", "src/main.c"},
-                                    {"insertAfter", "no such line"},
-                                    {"contents", "x"}}}}}).toJson();
+        const QByteArray body =
+            QJsonDocument(
+                QJsonObject{{"id", "f1"},
+                            {"mutations",
+                             QJsonArray{QJsonObject{{"path", "a.txt"}, {"contents", "changed\n"}},
+                                        QJsonObject{{"path", "src/main.c"},
+                                                    {"insertAfter", "no such line"},
+                                                    {"contents", "x"}}}}})
+                .toJson();
         const HttpReply r = httpPostJson(d.baseUrl() + "/webhook?wait=10", body);
         QCOMPARE(r.status, 422);
         QCOMPARE(r.json["status"].toString(), QString("failed"));
@@ -187,7 +190,8 @@ private slots:
         QCOMPARE(again.json["delivery"].toString(), first.json["delivery"].toString());
         QCOMPARE(again.json["status"].toString(), QString("applied"));
         // Same id, other body: 409.
-        const HttpReply conflict = httpPostJson(d.baseUrl() + "/webhook", appendPatch("dup-1", "twice"));
+        const HttpReply conflict =
+            httpPostJson(d.baseUrl() + "/webhook", appendPatch("dup-1", "twice"));
         QCOMPARE(conflict.status, 409);
         QCOMPARE(conflict.json["error"]["code"].toString(), QString("conflict"));
         QVERIFY(!conflict.json["error"]["message"].toString().isEmpty());
@@ -201,18 +205,20 @@ private slots:
         QTest::addColumn<QByteArray>("contentType");
         QTest::addColumn<int>("status");
         QTest::addColumn<QString>("code");
-        QTest::newRow("bad json") << QByteArray("{\"id\": ") << QByteArray("application/json") << 400
-                                  << "bad_json";
-        QTest::newRow("missing id") << QByteArray(R"({"target_file":"a.txt","patch":{"pattern":"a","replacement":"b"}})")
-                                    << QByteArray("application/json") << 400 << "missing_id";
-        QTest::newRow("not an object") << QByteArray("[1,2]") << QByteArray("application/json")
-                                       << 400 << "bad_envelope";
-        QTest::newRow("unknown format") << QByteArray(R"({"id":"u","format":"zip"})")
-                                        << QByteArray("application/json") << 400 << "unknown_format";
+        QTest::newRow("bad json") << QByteArray("{\"id\": ") << QByteArray("application/json")
+                                  << 400 << "bad_json";
+        QTest::newRow("missing id")
+            << QByteArray(R"({"target_file":"a.txt","patch":{"pattern":"a","replacement":"b"}})")
+            << QByteArray("application/json") << 400 << "missing_id";
+        QTest::newRow("not an object")
+            << QByteArray("[1,2]") << QByteArray("application/json") << 400 << "bad_envelope";
+        QTest::newRow("unknown format")
+            << QByteArray(R"({"id":"u","format":"zip"})") << QByteArray("application/json") << 400
+            << "unknown_format";
         QTest::newRow("undetectable") << QByteArray(R"({"id":"u2"})")
                                       << QByteArray("application/json") << 400 << "unknown_format";
-        QTest::newRow("not json type") << QByteArray("id=1") << QByteArray("text/plain") << 415
-                                       << "unsupported_media_type";
+        QTest::newRow("not json type")
+            << QByteArray("id=1") << QByteArray("text/plain") << 415 << "unsupported_media_type";
         QTest::newRow("empty") << QByteArray() << QByteArray("application/json") << 400
                                << "bad_json";
     }
@@ -241,9 +247,9 @@ private slots:
         TestSupport::writeTree(m_dir.path(), {{"outside.txt", "secret world\n"}});
         const auto before = TestSupport::readTree(ws());
         for (const QString &target : {QString("../outside.txt"), outside}) {
-            const HttpReply r = httpPostJson(d.baseUrl() + "/webhook?wait=10",
-                                             patternPatch("esc-" + QString::number(qHash(target)),
-                                                          target, "world", "pwned"));
+            const HttpReply r = httpPostJson(
+                d.baseUrl() + "/webhook?wait=10",
+                patternPatch("esc-" + QString::number(qHash(target)), target, "world", "pwned"));
             QCOMPARE(r.status, 422);
             QCOMPARE(r.json["status"].toString(), QString("rejected"));
             QCOMPARE(r.json["error"]["code"].toString(), QString("path_outside_workspace"));
@@ -259,10 +265,10 @@ private slots:
         QTcpServer holder;
         QVERIFY(holder.listen(QHostAddress::LocalHost, 0));
         QByteArray out, err;
-        const int code = DaemonProcess::runToEnd(
-            {"serve", "--port", QString::number(holder.serverPort()), "--workspace", ws(),
-             "--state-dir", state()},
-            &out, &err);
+        const int code =
+            DaemonProcess::runToEnd({"serve", "--port", QString::number(holder.serverPort()),
+                                     "--workspace", ws(), "--state-dir", state()},
+                                    &out, &err);
         QCOMPARE(code, 3);
         QVERIFY(!out.contains("listening on"));
         QCOMPARE(err.trimmed(),
@@ -274,8 +280,10 @@ private slots:
     {
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("expect");
-        QTest::newRow("missing workspace") << "workspace" << "does not exist";
-        QTest::newRow("state dir not writable") << "state" << "state directory";
+        QTest::newRow("missing workspace") << "workspace"
+                                           << "does not exist";
+        QTest::newRow("state dir not writable") << "state"
+                                                << "state directory";
     }
     void cannotStart()
     {
@@ -289,7 +297,8 @@ private slots:
         QByteArray out, err;
         QCOMPARE(DaemonProcess::runToEnd(QStringList{"serve"} + args, &out, &err), 3);
         QVERIFY(!out.contains("listening on"));
-        QVERIFY2(err.startsWith("ghost-runner: ") && err.contains(expect.toUtf8()), err.constData());
+        QVERIFY2(err.startsWith("ghost-runner: ") && err.contains(expect.toUtf8()),
+                 err.constData());
         QCOMPARE(err.count('\n'), 1);
     }
 
@@ -299,11 +308,13 @@ private slots:
         TestSupport::writeTree(m_dir.path(), {{"paused.ini", "[executor]\nstart_paused = true\n"}});
         DaemonProcess d;
         QVERIFY(d.start(baseArgs() + QStringList{"--config", m_dir.path() + "/paused.ini"}));
-        const HttpReply r = httpPostJson(d.baseUrl() + "/webhook", appendPatch("k1", "applied once"));
+        const HttpReply r =
+            httpPostJson(d.baseUrl() + "/webhook", appendPatch("k1", "applied once"));
         QCOMPARE(r.status, 202);
         const QString delivery = r.json["delivery"].toString();
-        QCOMPARE(jsonAt(httpGet(d.baseUrl() + "/health").json, "components/executor/paused").toBool(),
-                 true);
+        QCOMPARE(
+            jsonAt(httpGet(d.baseUrl() + "/health").json, "components/executor/paused").toBool(),
+            true);
         d.kill9();
         QCOMPARE(TestSupport::readFile(ws() + "/journal.txt"), QByteArray("end\n"));
 
@@ -317,8 +328,9 @@ private slots:
         QCOMPARE(again.terminate(), 0);
         DaemonProcess third;
         QVERIFY(third.start(baseArgs()));
-        QCOMPARE(jsonAt(httpGet(third.baseUrl() + "/health").json, "components/journal/pending").toInt(),
-                 0);
+        QCOMPARE(
+            jsonAt(httpGet(third.baseUrl() + "/health").json, "components/journal/pending").toInt(),
+            0);
         QCOMPARE(TestSupport::readFile(ws() + "/journal.txt"), QByteArray("applied once\nend\n"));
         QCOMPARE(logLines(state()).size(), 1);
     }
@@ -338,11 +350,15 @@ private slots:
         DaemonProcess d;
         d.environment().insert("GHOST_RUNNER_CRASH_AT", point);
         QVERIFY(d.start(baseArgs()));
-        const QByteArray body = QJsonDocument(QJsonObject{
-            {"id", "c1"},
-            {"mutations",
-             QJsonArray{QJsonObject{{"path", "journal.txt"}, {"insertAt", 1}, {"contents", "x"}},
-                        QJsonObject{{"path", "a.txt"}, {"contents", "rewritten\n"}}}}}).toJson();
+        const QByteArray body =
+            QJsonDocument(
+                QJsonObject{
+                    {"id", "c1"},
+                    {"mutations",
+                     QJsonArray{
+                         QJsonObject{{"path", "journal.txt"}, {"insertAt", 1}, {"contents", "x"}},
+                         QJsonObject{{"path", "a.txt"}, {"contents", "rewritten\n"}}}}})
+                .toJson();
         const HttpReply r = httpPostJson(d.baseUrl() + "/webhook", body);
         QCOMPARE(r.status, 202);
         QVERIFY(d.waitForExit(15000));
@@ -360,7 +376,7 @@ private slots:
         // No temporary or backup files are left behind.
         for (const QString &f : TestSupport::readTree(ws()).keys())
             QVERIFY2(!f.contains(".gr-"), qPrintable(f));
-        QVERIFY(QDir(state() + "/txn").entryList(QDir::Files).isEmpty());
+        QCOMPARE(TestSupport::openTxnRecords(state() + "/txn"), QStringList());
     }
 
     void healthFailsWhenWorkspaceUnwritable()
@@ -387,8 +403,8 @@ private slots:
             QVERIFY(QFile::remove(ws()));
             QVERIFY(QDir().rename(ws() + ".moved", ws()));
         } else {
-            QVERIFY(QFile::setPermissions(ws(), QFile::ReadOwner | QFile::WriteOwner |
-                                                    QFile::ExeOwner));
+            QVERIFY(QFile::setPermissions(ws(),
+                                          QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
         }
         QCOMPARE(httpGet(d.baseUrl() + "/health").status, 200);
     }

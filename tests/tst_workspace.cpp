@@ -70,7 +70,7 @@ QString canonical(const QString &path)
 
 QStringList records(const QString &txnDir)
 {
-    return QDir(txnDir).entryList({QStringLiteral("*")}, QDir::Files | QDir::Hidden);
+    return TestSupport::openTxnRecords(txnDir);
 }
 
 void setModes(const QString &root, const Modes &modes)
@@ -241,6 +241,56 @@ private slots:
 
     // A commit of many files writes them on several threads: the result, the modes, and a
     // failure in the middle of those writes are the same as for a small one.
+    // The newest transaction's record lives in one slot file, rewritten in place: commits make
+    // no record file of their own. A second transaction open beside it gets <txn>.json, and a
+    // restarted process finds and undoes both.
+    void recordSlotAndASecondOpenTransaction()
+    {
+        TestSupport::writeTree(m_root, {{"a.txt", "a\n"}, {"b.txt", "b\n"}});
+        {
+            Workspace ws(m_root, options());
+            QVERIFY(ws.commit(changes({modified("a.txt", "A\n")}), "t-first").ok());
+            QCOMPARE(QDir(m_txnDir).entryList(QDir::Files), QStringList{"current.rec"});
+            QVERIFY(ws.commit(changes({modified("b.txt", "B\n")}), "t-second").ok());
+            QCOMPARE(QDir(m_txnDir).entryList(QDir::Files),
+                     (QStringList{"current.rec", "t-second.json"}));
+        } // a crash: both open
+        Workspace restarted(m_root, options());
+        QCOMPARE(restarted.openTransactions(), (QStringList{"t-second", "t-first"}));
+        QVERIFY(restarted.rollback("t-second").ok());
+        QVERIFY(restarted.rollback("t-first").ok());
+        QCOMPARE(TestSupport::readTree(m_root), (Tree{{"a.txt", "a\n"}, {"b.txt", "b\n"}}));
+        QCOMPARE(records(m_txnDir), QStringList());
+        QCOMPARE(restarted.openTransactions(), QStringList());
+        // The slot is free again for the next one.
+        QVERIFY(restarted.commit(changes({modified("a.txt", "A2\n")}), "t-third").ok());
+        QCOMPARE(records(m_txnDir), QStringList{"current.rec"});
+        restarted.finalize("t-third");
+        QCOMPARE(records(m_txnDir), QStringList());
+    }
+
+    // A slot torn by a crash while it was being written (before any rename) is no open
+    // transaction; the workspace is as it was.
+    void aTornRecordSlotIsNoTransaction()
+    {
+        TestSupport::writeTree(m_root, {{"a.txt", "a\n"}});
+        {
+            Workspace ws(m_root, options());
+            QVERIFY(ws.commit(changes({modified("a.txt", "A\n")}), "t-torn").ok());
+            QVERIFY(ws.rollback("t-torn").ok());
+        }
+        QFile slot(m_txnDir + "/current.rec");
+        QVERIFY(slot.open(QIODevice::WriteOnly));
+        slot.write("GRTXN1 40 0123456789abcdef0123456789abcdef\n{\"txn\":\"t-torn\",\"ent");
+        slot.close();
+        Workspace restarted(m_root, options());
+        QCOMPARE(restarted.openTransactions(), QStringList());
+        QCOMPARE(restarted.rollback("t-torn").error().code, QString("txn_missing"));
+        QCOMPARE(TestSupport::readTree(m_root), (Tree{{"a.txt", "a\n"}}));
+        QVERIFY(restarted.commit(changes({modified("a.txt", "A\n")}), "t-next").ok());
+        QCOMPARE(restarted.openTransactions(), QStringList{"t-next"});
+    }
+
     void largeCommit()
     {
         Tree initial;
