@@ -153,9 +153,9 @@ Status DeliveryJournal::open(const QString &path)
         "PRAGMA synchronous=FULL",
         "PRAGMA busy_timeout=5000",
         "PRAGMA foreign_keys=ON",
-        // 1 MiB of page cache (SQLite's default is 2 MiB): the operating system caches the file
+        // 256 KiB of page cache (SQLite's default is 2 MiB): the operating system caches the file
         // as well, and the daemon's memory stays flat as the journal grows.
-        "PRAGMA cache_size=-1024",
+        "PRAGMA cache_size=-256",
         "CREATE TABLE IF NOT EXISTS deliveries ("
         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
         " id TEXT NOT NULL UNIQUE,"

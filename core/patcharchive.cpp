@@ -84,7 +84,7 @@ void PatchArchive::loop()
                       qPrintable(m_journalPath), qPrintable(db.lastError().text()));
         QSqlQuery bodies(db);
         if (open) // it reads each body once, in order: a small cache is all it needs
-            bodies.exec(QStringLiteral("PRAGMA cache_size=-128"));
+            bodies.exec(QStringLiteral("PRAGMA cache_size=-64"));
         bodies.setForwardOnly(true);
         bodies.prepare(QStringLiteral("SELECT seq, id, body FROM deliveries WHERE seq > ? AND "
                                       "seq <= ? ORDER BY seq LIMIT ?"));
