@@ -648,7 +648,7 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
     enum Failed { None, Backup, Write };
     std::vector<std::pair<Failed, int>> failures(size_t(ops.size()), {None, 0});
     const QList<Op> &staged = ops; // const: no detach checks from several threads
-    ParallelFor::run(ops.size(), [&](qsizetype i) {
+    const auto stageOne = [&](qsizetype i) {
         const Op &op = staged[i];
         if (!op.backup.isEmpty()) {
             const QByteArray target = QFile::encodeName(op.target);
@@ -665,7 +665,21 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
         }
         if (op.write && !writeWholeFile(op.temp, op.contents, *op.mode))
             failures[size_t(i)] = {Write, errno ? errno : EIO};
-    });
+    };
+    // The record goes to disk while the files do (two syncs at once instead of one after the
+    // other): both must be there before the first rename, and neither needs the other. A
+    // record that names backups and temporary files not made yet is safe to roll back: what
+    // is missing is skipped, and no original has been replaced.
+    Status recorded;
+    ParallelFor::run(
+        2,
+        [&](qsizetype part) {
+            if (part == 0)
+                recorded = saveRecord();
+            else
+                ParallelFor::run(ops.size(), stageOne);
+        },
+        1);
     for (qsizetype i = 0; i < ops.size(); ++i) {
         if (failures[size_t(i)].first == Backup) {
             // No backup of ours there: rollback must not take whatever has that name for one.
@@ -684,8 +698,8 @@ Status Workspace::commit(const ChangeSet &changes, const QString &txnId)
                                            : QStringLiteral("cannot write %1").arg(rel),
                             rel));
     }
-    if (Status s = saveRecord(); !s.ok())
-        return fail(s.error());
+    if (!recorded.ok())
+        return fail(recorded.error());
 
     // The point of no return for each file is its rename; the record makes a crash here undoable.
     // The first in order, then the others a few at a time.
