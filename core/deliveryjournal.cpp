@@ -567,12 +567,11 @@ Result<QList<Delivery>> DeliveryJournal::list(const DeliveryFilter &f) const
     return out;
 }
 
-Result<QList<Delivery>> DeliveryJournal::pending() const
+Result<QList<Delivery>> DeliveryJournal::withStatus(const char *statuses) const
 {
     QSqlQuery q(db());
-    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE status IN "
-                             "('queued','applying','forwarding') ORDER BY seq")
-                  .arg(QLatin1String(kColumns)));
+    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE status IN (%2) ORDER BY seq")
+                  .arg(QLatin1String(kColumns), QLatin1String(statuses)));
     if (!q.exec())
         return makeError("journal_failed", q.lastError().text());
     QList<Delivery> out;
@@ -581,18 +580,14 @@ Result<QList<Delivery>> DeliveryJournal::pending() const
     return out;
 }
 
+Result<QList<Delivery>> DeliveryJournal::pending() const
+{
+    return withStatus("'queued','applying','forwarding'");
+}
+
 Result<QList<Delivery>> DeliveryJournal::inProgress() const
 {
-    QSqlQuery q(db());
-    q.prepare(QStringLiteral("SELECT %1 FROM deliveries WHERE status IN "
-                             "('applying','forwarding') ORDER BY seq")
-                  .arg(QLatin1String(kColumns)));
-    if (!q.exec())
-        return makeError("journal_failed", q.lastError().text());
-    QList<Delivery> out;
-    while (q.next())
-        out.append(fromRow(q));
-    return out;
+    return withStatus("'applying','forwarding'");
 }
 
 Result<QList<DeliveryJournal::QueuedRef>> DeliveryJournal::queuedAfter(qint64 afterSeq, int limit,

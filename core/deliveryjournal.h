@@ -116,6 +116,8 @@ public:
 
 private:
     Status fail(const QString &what, const QString &sqlError);
+    // Deliveries whose status is in `statuses` (an SQL list of literals), in order of receipt.
+    Result<QList<Delivery>> withStatus(const char *statuses) const;
     Result<RecordResult> recordOne(QSqlDatabase &d, const RecordRequest &request);
     // Runs `sql` (values, then the id, bound in order) and adds a timeline event, atomically.
     Status updateWithEvent(const QString &id, const QString &sql, const QVariantList &values,

@@ -95,14 +95,18 @@ private:
 
     QString logPath() const { return m_dir->filePath("logs/delivery-confirmation.log"); }
 
-    Delivery record(const QString &patchId)
+    static RecordRequest request(const QString &patchId)
     {
         RecordRequest r;
         r.patchId = patchId;
         r.bodyHash = "h-" + patchId.toUtf8();
         r.format = QStringLiteral("pattern");
         r.body = "{\"id\":\"" + patchId.toUtf8() + "\"}";
-        const Result<RecordResult> res = m_journal->record(r);
+        return r;
+    }
+    Delivery record(const QString &patchId)
+    {
+        const Result<RecordResult> res = m_journal->record(request(patchId));
         return res.ok() ? res->delivery : Delivery();
     }
     Delivery recordAndEnqueue(const QString &patchId)
@@ -114,12 +118,8 @@ private:
     // Committed but not yet flushed (the HTTP intake's group commit), and enqueued.
     Delivery recordLater(const QString &patchId)
     {
-        RecordRequest r;
-        r.patchId = patchId;
-        r.bodyHash = "h-" + patchId.toUtf8();
-        r.format = QStringLiteral("pattern");
-        r.body = "{\"id\":\"" + patchId.toUtf8() + "\"}";
-        const auto res = m_journal->recordBatch({r}, DeliveryJournal::Durability::SyncLater);
+        const auto res =
+            m_journal->recordBatch({request(patchId)}, DeliveryJournal::Durability::SyncLater);
         const Delivery d = res.first().ok() ? res.first()->delivery : Delivery();
         m_dispatcher->enqueue(d);
         return d;
