@@ -208,7 +208,7 @@ Status DeliveryJournal::open(const QString &path)
     m_pending = q.value(0).toLongLong();
     if (!q.exec(QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM deliveries")) || !q.next())
         return fail(QStringLiteral("cannot read the journal %1").arg(path), q.lastError().text());
-    m_durableSeq = q.value(0).toLongLong(); // what is on disk now is all there is
+    m_durableSeq = m_committedSeq = q.value(0).toLongLong(); // what is on disk is all there is
     m_lastError.clear();
     return {};
 }
@@ -392,13 +392,12 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
         return failAll("cannot commit the delivery to the journal", err);
     }
     m_pending += added;
-    qint64 newest = 0;
     for (const auto &r : results) {
         if (r.ok() && !r->duplicate)
-            newest = qMax(newest, r->delivery.seq);
+            m_committedSeq = qMax(m_committedSeq, r->delivery.seq);
     }
     if (durability == Durability::Synced)
-        markDurable(newest);
+        markDurable(m_committedSeq);
     else if (m_walFd < 0) // the log exists once something is committed
         m_walFd = ::open(QFile::encodeName(m_path + QStringLiteral("-wal")).constData(),
                          O_RDONLY | O_CLOEXEC);

@@ -78,6 +78,8 @@ public:
     // Deliveries up to `seq` are on disk: the queue may see them.
     void markDurable(qint64 seq);
     qint64 durableSeq() const { return m_durableSeq; }
+    // The newest delivery committed by this instance (durable or not).
+    qint64 committedSeq() const { return m_committedSeq; }
     // Removes deliveries whose commit never reached the disk (their sync failed), so that none
     // is applied without having been acknowledged.
     Status discard(const QList<qint64> &seqs);
@@ -133,7 +135,8 @@ private:
     mutable QString m_lastError;
     mutable QHash<const char *, QSqlQuery> m_statements;
     qint64 m_pending = -1;
-    qint64 m_durableSeq = 0; // the newest delivery known to be on disk
-    int m_walFd = -1;        // the write-ahead log, for syncWal()
+    qint64 m_durableSeq = 0;   // the newest delivery known to be on disk
+    qint64 m_committedSeq = 0; // the newest delivery committed
+    int m_walFd = -1;          // the write-ahead log, for syncWal()
     bool m_fullSync = true;
 };

@@ -176,6 +176,12 @@ void Dispatcher::withdraw(const QList<qint64> &seqs)
         return;
     }
     m_parked.reset();
+    undoCurrent();
+}
+
+void Dispatcher::undoCurrent()
+{
+    m_withdrawCurrent = false;
     m_sink->withdrawn(m_current);
     m_current.clear();
     pump();
@@ -184,10 +190,7 @@ void Dispatcher::withdraw(const QList<qint64> &seqs)
 void Dispatcher::onDone(const QString &id, const QString &patchId, const Outcome &outcome)
 {
     if (m_withdrawCurrent) {
-        m_withdrawCurrent = false;
-        m_sink->withdrawn(id);
-        m_current.clear();
-        pump();
+        undoCurrent();
         return;
     }
     // Started before its intake was on disk: nobody hears of it until it is.

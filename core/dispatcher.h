@@ -62,6 +62,8 @@ private:
     void onLogged(const QString &id, const QString &patchId, const Outcome &outcome,
                   const Status &appended);
     void settle(const QString &id, const QString &patchId, const Outcome &outcome);
+    // The sink undoes the current delivery (withdrawn), and the next one starts.
+    void undoCurrent();
     // The highest seq the sink may start on now.
     qint64 startableUpTo() const;
     struct Parked

@@ -365,9 +365,15 @@ Status Engine::intakeGrouped(const IntakeRequest &request, IntakeDone done)
 
 void Engine::flushIntake()
 {
+    commitIntake(false);
+}
+
+void Engine::commitIntake(bool evenIfFlushing)
+{
     // While a flush is in flight, requests gather here and are committed together when it
-    // ends: fewer, larger transactions write fewer pages (settleIntake() forces the commit).
-    if (m_intakeBatch.isEmpty() || (m_syncInFlight && !m_settling))
+    // ends: fewer, larger transactions write fewer pages. So everything committed is covered
+    // by the next flush (settleIntake() flushes itself).
+    if (m_intakeBatch.isEmpty() || (m_syncInFlight && !evenIfFlushing))
         return;
     QList<PendingIntake> batch;
     batch.swap(m_intakeBatch);
@@ -382,69 +388,59 @@ void Engine::flushIntake()
         // The executor may start on it now; its confirmation line waits for the flush.
         if (results.at(i).ok() && !results.at(i)->duplicate)
             m_dispatcher->enqueue(results.at(i)->delivery);
-        m_unsynced.append({results.at(i), std::move(batch[i].done)});
+        m_committed.append({results.at(i), std::move(batch[i].done)});
     }
     startSync();
 }
 
 void Engine::startSync()
 {
-    if (m_syncInFlight || m_unsynced.isEmpty())
+    if (m_syncInFlight || m_committed.isEmpty())
         return;
-    m_syncing.swap(m_unsynced);
     m_syncInFlight = true;
     const quint64 generation = ++m_syncGeneration;
+    const qint64 upTo = m_journal.committedSeq();
     if (!m_syncPool) {
         m_syncPool = std::make_unique<QThreadPool>();
         m_syncPool->setMaxThreadCount(1);
         m_syncPool->setExpiryTimeout(-1);
     }
-    m_syncPool->start([this, generation] {
+    m_syncPool->start([this, generation, upTo] {
         const bool ok = m_journal.syncWal();
         QMetaObject::invokeMethod(
-            this, [this, generation, ok] { onSynced(generation, ok); }, Qt::QueuedConnection);
+            this, [this, generation, ok, upTo] { onSynced(generation, ok, upTo); },
+            Qt::QueuedConnection);
     });
 }
 
-void Engine::onSynced(quint64 generation, bool ok)
+void Engine::onSynced(quint64 generation, bool ok, qint64 upToSeq)
 {
     if (generation != m_syncGeneration || !m_syncInFlight)
         return; // settleIntake() answered these already
     m_syncInFlight = false;
-    QList<CommittedIntake> covered;
-    covered.swap(m_syncing);
-    answerCommitted(covered, ok);
+    answerCommitted(ok, upToSeq);
     flushIntake(); // what arrived meanwhile
 }
 
 void Engine::settleIntake()
 {
-    m_settling = true;
-    flushIntake();
-    m_settling = false;
-    if (m_syncing.isEmpty() && m_unsynced.isEmpty())
+    commitIntake(true);
+    if (m_committed.isEmpty())
         return;
     const bool ok = m_journal.syncWal();
     ++m_syncGeneration; // the flush in flight, if any, is answered here
     m_syncInFlight = false;
-    QList<CommittedIntake> all;
-    all.swap(m_syncing);
-    all.append(std::move(m_unsynced));
-    m_unsynced.clear();
-    answerCommitted(all, ok);
+    answerCommitted(ok, m_journal.committedSeq());
 }
 
-void Engine::answerCommitted(QList<CommittedIntake> &committed, bool durable)
+void Engine::answerCommitted(bool durable, qint64 upToSeq)
 {
+    QList<CommittedIntake> committed;
+    committed.swap(m_committed);
     m_metrics.journalSynced(durable);
     m_trimTimer.start(); // once the intake has been quiet for a moment
     if (durable) {
-        qint64 newest = 0;
-        for (const CommittedIntake &c : committed) {
-            if (c.result.ok() && !c.result->duplicate)
-                newest = qMax(newest, c.result->delivery.seq);
-        }
-        m_journal.markDurable(newest);
+        m_journal.markDurable(upToSeq);
         m_dispatcher->durable(); // its confirmation line may go now (on its own thread)
         for (CommittedIntake &c : committed) {
             afterRecorded(c.result);

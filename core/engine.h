@@ -119,11 +119,14 @@ private:
     Result<RecordRequest> prepareIntake(const IntakeRequest &request, qint64 alsoWaiting) const;
     void afterRecorded(const Result<RecordResult> &recorded);
     void flushIntake();
+    // Commits the requests read so far; unless `evenIfFlushing`, not while a flush is in flight
+    // (they then form the next group, committed when it ends).
+    void commitIntake(bool evenIfFlushing);
     void startSync();
-    void onSynced(quint64 generation, bool ok);
+    void onSynced(quint64 generation, bool ok, qint64 upToSeq);
     // Flushes on this thread and answers everything committed so far (intake(), stop()).
     void settleIntake();
-    void answerCommitted(QList<CommittedIntake> &committed, bool durable);
+    void answerCommitted(bool durable, qint64 upToSeq);
     void recheckHealth();
     Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);
@@ -143,10 +146,8 @@ private:
     EventStream *m_events = nullptr;
     QElapsedTimer m_uptime;
     QList<PendingIntake> m_intakeBatch;
-    QList<CommittedIntake> m_unsynced; // committed since the flush in flight began
-    QList<CommittedIntake> m_syncing;  // covered by the flush in flight
+    QList<CommittedIntake> m_committed; // committed, answered once flushed
     bool m_syncInFlight = false;
-    bool m_settling = false;
     quint64 m_syncGeneration = 0; // a flush answered by settleIntake() is not answered again
     std::unique_ptr<QThreadPool> m_syncPool;
     QTimer m_trimTimer;
