@@ -133,6 +133,9 @@ private slots:
                                              swHeaders("msg_seed", QDateTime::currentSecsSinceEpoch(), body), false));
         QCOMPARE(a.status, 200);
         QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), QByteArray("seeded\n"));
+        // The answer follows the log line and the journal; the worker drops the backup just
+        // after, and every row below compares the tree with what it was.
+        QTRY_COMPARE(TestSupport::sideFiles(ws()), QStringList());
     }
 
     void hostile_data()
