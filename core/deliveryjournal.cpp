@@ -126,6 +126,30 @@ void DeliveryJournal::setDurable(bool full)
         m_fullSync = full;
 }
 
+bool DeliveryJournal::beginWrite(QString *error)
+{
+    QSqlQuery &q = statement("BEGIN IMMEDIATE");
+    if (run(q, {}))
+        return true;
+    *error = q.lastError().text();
+    return false;
+}
+
+bool DeliveryJournal::commitWrite(QString *error)
+{
+    QSqlQuery &q = statement("COMMIT");
+    if (run(q, {}))
+        return true;
+    *error = q.lastError().text();
+    rollbackWrite();
+    return false;
+}
+
+void DeliveryJournal::rollbackWrite()
+{
+    run(statement("ROLLBACK"), {});
+}
+
 bool DeliveryJournal::isOpen() const
 {
     return db().isOpen();
@@ -213,11 +237,15 @@ Status DeliveryJournal::open(const QString &path)
     return {};
 }
 
-bool DeliveryJournal::syncWal() const
+Status DeliveryJournal::syncWal() const
 {
     if (FaultInjection::fails("journal-sync"))
-        return false;
-    return m_walFd >= 0 && flushToDisk(m_walFd);
+        return makeError("journal_failed", "the flush failed (fault injected at journal-sync)");
+    if (m_walFd < 0)
+        return makeError("journal_failed", "its write-ahead log is not open");
+    if (!flushToDisk(m_walFd))
+        return makeError("journal_failed", qt_error_string(errno));
+    return {};
 }
 
 void DeliveryJournal::markDurable(qint64 seq)
@@ -229,9 +257,9 @@ Status DeliveryJournal::discard(const QList<qint64> &seqs)
 {
     if (seqs.isEmpty())
         return {};
-    QSqlDatabase d = db();
-    if (!d.transaction())
-        return fail("cannot begin a journal transaction", d.lastError().text());
+    QString err;
+    if (!beginWrite(&err))
+        return fail("cannot begin a journal transaction", err);
     QSqlQuery &events =
         statement("DELETE FROM events WHERE delivery = (SELECT id FROM deliveries WHERE seq = ?)");
     QSqlQuery &row = statement("DELETE FROM deliveries WHERE seq = ? AND status IN "
@@ -239,29 +267,25 @@ Status DeliveryJournal::discard(const QList<qint64> &seqs)
     qint64 removed = 0;
     for (const qint64 seq : seqs) {
         if (!run(events, {seq}) || !run(row, {seq})) {
-            const QString err = row.lastError().text();
-            d.rollback();
+            err = row.lastError().text();
+            rollbackWrite();
             return fail("cannot take back deliveries that did not reach the disk", err);
         }
         removed += row.numRowsAffected();
     }
-    if (!d.commit()) {
-        const QString err = d.lastError().text();
-        d.rollback();
+    if (!commitWrite(&err))
         return fail("cannot take back deliveries that did not reach the disk", err);
-    }
     m_pending -= removed;
     return {};
 }
 
-Result<RecordResult> DeliveryJournal::recordOne(QSqlDatabase &d, const RecordRequest &r)
+Result<RecordResult> DeliveryJournal::recordOne(const RecordRequest &r)
 {
     struct Found
     {
         Delivery delivery;
         QByteArray bodyHash;
     };
-    Q_UNUSED(d);
     // Each check first asks for the seq alone (almost always: no row), and reads the whole
     // delivery only when there is one; the driver builds a record of every column a query
     // returns, on every run.
@@ -351,7 +375,6 @@ Result<RecordResult> DeliveryJournal::record(const RecordRequest &request)
 QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordRequest> &requests,
                                                          Durability durability)
 {
-    QSqlDatabase d = db();
     QList<Result<RecordResult>> results;
     results.reserve(requests.size());
     const auto failAll = [&](const QString &what, const QString &sqlError) {
@@ -363,8 +386,9 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
     };
     // A 202 means on disk: synced by this commit, or by the caller's syncWal() after it.
     setDurable(durability == Durability::Synced);
-    if (!d.transaction())
-        return failAll("cannot begin a journal transaction", d.lastError().text());
+    QString err;
+    if (!beginWrite(&err))
+        return failAll("cannot begin a journal transaction", err);
     // One transaction, one fsync, for every delivery that arrived together (group commit). A
     // savepoint per delivery keeps one bad insert from taking its neighbours with it, and a
     // later request in the batch sees the earlier ones, so duplicates within it are found.
@@ -374,11 +398,11 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
     qint64 added = 0;
     for (const RecordRequest &r : requests) {
         if (!run(savepoint, {})) {
-            const QString err = savepoint.lastError().text();
-            d.rollback();
+            err = savepoint.lastError().text();
+            rollbackWrite();
             return failAll("cannot begin a journal savepoint", err);
         }
-        Result<RecordResult> one = recordOne(d, r);
+        Result<RecordResult> one = recordOne(r);
         if (!one.ok())
             run(rollbackTo, {});
         run(release, {});
@@ -386,11 +410,8 @@ QList<Result<RecordResult>> DeliveryJournal::recordBatch(const QList<RecordReque
             ++added;
         results.append(std::move(one));
     }
-    if (!d.commit()) {
-        const QString err = d.lastError().text();
-        d.rollback();
+    if (!commitWrite(&err))
         return failAll("cannot commit the delivery to the journal", err);
-    }
     m_pending += added;
     for (const auto &r : results) {
         if (r.ok() && !r->duplicate)
@@ -425,39 +446,40 @@ Status DeliveryJournal::updateWithEvent(const QString &id, const QString &sql,
 {
     // One transaction: the row's new state and its timeline event land together or not at all.
     // NORMAL sync (see the header): ordered and atomic, on disk with the next FULL commit.
-    QSqlDatabase d = db();
     setDurable(false);
-    d.transaction();
+    QString err;
+    if (!beginWrite(&err))
+        return fail(failure, err);
     QSqlQuery &before = statement("SELECT status FROM deliveries WHERE id = ?");
     if (!run(before, {id})) {
-        d.rollback();
+        rollbackWrite();
         return fail(failure, before.lastError().text());
     }
     if (!before.next()) {
         before.finish();
-        d.rollback();
+        rollbackWrite();
         return makeError("not_found", QStringLiteral("no delivery %1").arg(id));
     }
     const bool wasPending = !Delivery::isFinalStatus(before.value(0).toString());
     before.finish();
-    QSqlQuery q(d);
+    QSqlQuery q(db());
     q.prepare(sql);
     for (const QVariant &v : values)
         q.addBindValue(v);
     q.addBindValue(id);
     if (!q.exec()) {
-        d.rollback();
+        rollbackWrite();
         return fail(failure, q.lastError().text());
     }
     QSqlQuery &ev =
         statement("INSERT INTO events (delivery, at, state, detail) VALUES (?, ?, ?, ?)");
     if (!run(ev, {id, nowMs(), event, jsonText(detail)})) {
-        const QString err = ev.lastError().text();
-        d.rollback();
+        err = ev.lastError().text();
+        rollbackWrite();
         return fail("cannot add to the delivery timeline", err);
     }
-    if (!d.commit())
-        return fail(QStringLiteral("cannot commit to the journal"), d.lastError().text());
+    if (!commitWrite(&err))
+        return fail(QStringLiteral("cannot commit to the journal"), err);
     QSqlQuery &after = statement("SELECT status FROM deliveries WHERE id = ?");
     if (run(after, {id}) && after.next()) {
         const bool isPending = !Delivery::isFinalStatus(after.value(0).toString());

@@ -72,9 +72,9 @@ public:
     QList<Result<RecordResult>> recordBatch(const QList<RecordRequest> &requests,
                                             Durability durability = Durability::Synced);
     // Flushes the write-ahead log to the disk: every commit made before the call is durable
-    // once it returns true. Safe to call from another thread (it touches only a file
-    // descriptor) while this one goes on committing.
-    bool syncWal() const;
+    // once it returns ok; otherwise the error says why (the system's reason). Safe to call from
+    // another thread (it touches only a file descriptor) while this one goes on committing.
+    Status syncWal() const;
     // Deliveries up to `seq` are on disk: the queue may see them.
     void markDurable(qint64 seq);
     qint64 durableSeq() const { return m_durableSeq; }
@@ -120,7 +120,7 @@ private:
     Status fail(const QString &what, const QString &sqlError);
     // Deliveries whose status is in `statuses` (an SQL list of literals), in order of receipt.
     Result<QList<Delivery>> withStatus(const char *statuses) const;
-    Result<RecordResult> recordOne(QSqlDatabase &d, const RecordRequest &request);
+    Result<RecordResult> recordOne(const RecordRequest &request);
     // Runs `sql` (values, then the id, bound in order) and adds a timeline event, atomically.
     Status updateWithEvent(const QString &id, const QString &sql, const QVariantList &values,
                            const QString &failure, const QString &event, const QJsonObject &detail);
@@ -129,6 +129,14 @@ private:
     QSqlQuery &statement(const char *sql) const;
     bool run(QSqlQuery &q, const QVariantList &values) const;
     void setDurable(bool full);
+    // A write transaction. It takes the write lock first, waiting for it (busy_timeout): a
+    // plain BEGIN that reads before it writes has to upgrade its read lock later, and SQLite
+    // refuses that upgrade at once (SQLITE_BUSY, without waiting) whenever another connection
+    // holds the write lock for a moment, as the archive's reader does while it re-reads a WAL
+    // index that the writer is changing. On failure, *error says why.
+    bool beginWrite(QString *error);
+    bool commitWrite(QString *error); // rolls back when the commit fails
+    void rollbackWrite();
 
     QString m_connection;
     QString m_path;

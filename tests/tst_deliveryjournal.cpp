@@ -8,7 +8,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <thread>
 
 namespace {
 RecordRequest request(const QString &patchId, const QByteArray &hash = "h1",
@@ -283,6 +287,64 @@ private slots:
             QVERIFY(d.events.at(i).atMs >= d.events.at(i - 1).atMs);
     }
 
+    // Runs `write` while another connection holds the journal's write lock for a moment, as
+    // the archive's reader does while it re-reads a WAL index that the writer is changing.
+    bool whileAnotherConnectionWrites(const std::function<bool()> &write)
+    {
+        std::atomic<bool> held{false};
+        std::atomic<bool> failed{false};
+        std::thread holder([&] {
+            {
+                QSqlDatabase other = QSqlDatabase::addDatabase("QSQLITE", "holder");
+                other.setDatabaseName(journalPath());
+                QSqlQuery q(other);
+                if (!other.open() || !q.exec("BEGIN IMMEDIATE"))
+                    failed = true;
+                held = true;
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                q.exec("COMMIT");
+            }
+            QSqlDatabase::removeDatabase("holder");
+        });
+        while (!held)
+            std::this_thread::yield();
+        const bool ok = write();
+        holder.join();
+        return !failed && ok;
+    }
+
+    // The journal's write transactions read before they write (the dedupe checks, a status's
+    // old value). They take the write lock first and wait for it; a plain BEGIN would have to
+    // upgrade a read lock, which SQLite refuses at once with "database is locked".
+    void writesWaitForAnotherConnectionsWriteLock()
+    {
+        const QString id = recordOk(request("first")).delivery.id;
+        QVERIFY(whileAnotherConnectionWrites([&] {
+            const auto results = m_journal->recordBatch({request("second"), request("third")},
+                                                        DeliveryJournal::Durability::SyncLater);
+            for (const auto &r : results) {
+                if (!r.ok())
+                    qWarning("record: %s", qPrintable(r.error().message));
+            }
+            return results.size() == 2 && results.at(0).ok() && results.at(1).ok();
+        }));
+        QVERIFY(whileAnotherConnectionWrites([&] {
+            const Status s = m_journal->setStatus(id, "applying", "applying");
+            if (!s.ok())
+                qWarning("setStatus: %s", qPrintable(s.error().message));
+            return s.ok();
+        }));
+        QVERIFY(whileAnotherConnectionWrites([&] {
+            const Status s = m_journal->finish(id, outcome("applied"));
+            if (!s.ok())
+                qWarning("finish: %s", qPrintable(s.error().message));
+            return s.ok();
+        }));
+        QCOMPARE(m_journal->find(id)->status, QStringLiteral("applied"));
+        QCOMPARE(m_journal->pendingCount(), 2);
+        QVERIFY(m_journal->lastError().isEmpty());
+    }
+
     void updatesOfAnUnknownDeliveryFail()
     {
         recordOk(request("p1"));
@@ -479,7 +541,7 @@ private slots:
             return out;
         };
         QCOMPARE(seqs(), QList<qint64>{before.delivery.seq});
-        QVERIFY(m_journal->syncWal());
+        QVERIFY(m_journal->syncWal().ok());
         m_journal->markDurable(later.at(1)->delivery.seq);
         QCOMPARE(seqs(), (QList<qint64>{before.delivery.seq, later.at(0)->delivery.seq,
                                         later.at(1)->delivery.seq}));
