@@ -406,19 +406,19 @@ void Engine::startSync()
         m_syncPool->setExpiryTimeout(-1);
     }
     m_syncPool->start([this, generation, upTo] {
-        const bool ok = m_journal.syncWal();
+        const Status synced = m_journal.syncWal();
         QMetaObject::invokeMethod(
-            this, [this, generation, ok, upTo] { onSynced(generation, ok, upTo); },
+            this, [this, generation, synced, upTo] { onSynced(generation, synced, upTo); },
             Qt::QueuedConnection);
     });
 }
 
-void Engine::onSynced(quint64 generation, bool ok, qint64 upToSeq)
+void Engine::onSynced(quint64 generation, const Status &synced, qint64 upToSeq)
 {
     if (generation != m_syncGeneration || !m_syncInFlight)
         return; // settleIntake() answered these already
     m_syncInFlight = false;
-    answerCommitted(ok, upToSeq);
+    answerCommitted(synced, upToSeq);
     flushIntake(); // what arrived meanwhile
 }
 
@@ -427,19 +427,19 @@ void Engine::settleIntake()
     commitIntake(true);
     if (m_committed.isEmpty())
         return;
-    const bool ok = m_journal.syncWal();
+    const Status synced = m_journal.syncWal();
     ++m_syncGeneration; // the flush in flight, if any, is answered here
     m_syncInFlight = false;
-    answerCommitted(ok, m_journal.committedSeq());
+    answerCommitted(synced, m_journal.committedSeq());
 }
 
-void Engine::answerCommitted(bool durable, qint64 upToSeq)
+void Engine::answerCommitted(const Status &synced, qint64 upToSeq)
 {
     QList<CommittedIntake> committed;
     committed.swap(m_committed);
-    m_metrics.journalSynced(durable);
+    m_metrics.journalSynced(synced.ok());
     m_trimTimer.start(); // once the intake has been quiet for a moment
-    if (durable) {
+    if (synced.ok()) {
         m_journal.markDurable(upToSeq);
         m_dispatcher->durable(); // its confirmation line may go now (on its own thread)
         for (CommittedIntake &c : committed) {
@@ -457,11 +457,10 @@ void Engine::answerCommitted(bool durable, qint64 upToSeq)
     }
     m_dispatcher->withdraw(taken); // the executor may have started on one: it is undone
     const Status discarded = m_journal.discard(taken);
-    Error e =
-        makeError("journal_failed",
-                  QStringLiteral("cannot flush the journal to disk (%1); the delivery was not "
-                                 "kept: send it again")
-                      .arg(m_config.stateDir));
+    Error e = makeError("journal_failed",
+                        QStringLiteral("cannot flush the journal in %1 to disk (%2); the delivery "
+                                       "was not kept: send it again")
+                            .arg(m_config.stateDir, synced.error().message));
     if (!discarded.ok())
         e.message += QStringLiteral(" (%1)").arg(discarded.error().message);
     qCCritical(lcEngine, "%s", qPrintable(e.message));

@@ -123,10 +123,10 @@ private:
     // (they then form the next group, committed when it ends).
     void commitIntake(bool evenIfFlushing);
     void startSync();
-    void onSynced(quint64 generation, bool ok, qint64 upToSeq);
+    void onSynced(quint64 generation, const Status &synced, qint64 upToSeq);
     // Flushes on this thread and answers everything committed so far (intake(), stop()).
     void settleIntake();
-    void answerCommitted(bool durable, qint64 upToSeq);
+    void answerCommitted(const Status &synced, qint64 upToSeq);
     void recheckHealth();
     Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);

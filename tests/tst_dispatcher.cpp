@@ -217,7 +217,7 @@ private slots:
         QVERIFY(m_dispatcher->isBusy());
         QCOMPARE(status(a.id), QStringLiteral("applying"));
         QVERIFY(TestSupport::readFile(logPath()).isEmpty());
-        QVERIFY(m_journal->syncWal());
+        QVERIFY(m_journal->syncWal().ok());
         m_journal->markDurable(a.seq);
         m_dispatcher->durable();
         QVERIFY(finished.wait(10000));

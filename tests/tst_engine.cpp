@@ -395,6 +395,9 @@ private slots:
             QVERIFY(!r.ok());
             QCOMPARE(r.error().code, QString("journal_failed"));
             QVERIFY2(r.error().message.contains("send it again"), qPrintable(r.error().message));
+            // The disk's reason is in the answer, so that the operator knows what to fix.
+            QVERIFY2(r.error().message.contains("fault injected at journal-sync"),
+                     qPrintable(r.error().message));
         }
         QVERIFY(m_engine->journal()->countsByStatus().isEmpty());
         QCOMPARE(m_engine->queueLength(), 0);

@@ -79,12 +79,16 @@ private slots:
               qPrintable(QString::fromUtf8(QJsonDocument(count).toJson(QJsonDocument::Compact))));
 
         // Only 202 (journaled) and 429 (queue full, deliberate); no socket errors.
+        const qsizetype otherAt = out.indexOf("OTHER ");
+        const QByteArray other =
+            otherAt < 0 ? QByteArray()
+                        : out.mid(otherAt + 6, out.indexOf('\n', otherAt) - otherAt - 6);
         const QJsonObject statuses = count["statuses"].toObject();
         for (auto it = statuses.begin(); it != statuses.end(); ++it)
             QVERIFY2(it.key() == "202" || it.key() == "429",
-                     qPrintable(QStringLiteral("%1 answers with status %2")
+                     qPrintable(QStringLiteral("%1 answers with status %2; the first: %3")
                                     .arg(it.value().toInt())
-                                    .arg(it.key())));
+                                    .arg(it.key(), QString::fromUtf8(other))));
         const QJsonObject errors = count["errors"].toObject();
         for (auto it = errors.begin(); it != errors.end(); ++it)
             QVERIFY2(

@@ -16,6 +16,7 @@ function init(args)
   n = 0
   statuses = {}
   acked = {}
+  other = ""
 end
 
 function request()
@@ -31,15 +32,19 @@ function response(status, headers, body)
   if status == 202 then
     local id = string.match(body, '"id":"([^"]*)"')
     if id then acked[#acked + 1] = id end
+  elseif status ~= 429 and other == "" then
+    other = body -- the first unexpected answer, so that a failure says which error it was
   end
 end
 
 function done(summary, latency, requests)
   local total = {}
+  local first = ""
   local f = assert(io.open(os.getenv("ACK_IDS"), "w"))
   for _, t in ipairs(threads) do
     for code, k in pairs(t:get("statuses")) do total[code] = (total[code] or 0) + k end
     for _, id in ipairs(t:get("acked")) do f:write(id, "\n") end
+    if first == "" then first = t:get("other") end
   end
   f:close()
   local parts = {}
@@ -47,4 +52,5 @@ function done(summary, latency, requests)
   io.write(string.format('COUNT {"statuses":{%s},"requests":%d,"errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d}}\n',
     table.concat(parts, ","), summary.requests, summary.errors.connect, summary.errors.read,
     summary.errors.write, summary.errors.timeout))
+  if first ~= "" then io.write("OTHER ", first, "\n") end
 end
