@@ -47,9 +47,10 @@ void ApplyWorker::deliver(const Delivery &delivery, const QByteArray &body, Prog
 
 void ApplyWorker::confirmed(const QString &deliveryId, const Outcome &outcome)
 {
-    // Dropping the transaction's backups is the worker's, before its next patch.
+    // On the dispatcher's log thread, while this worker's own thread has nothing to do: the
+    // next patch is not handed over before this one is settled.
     if (outcome.applied())
-        m_pool.start([this, deliveryId] { m_executor.workspace()->finalize(deliveryId); });
+        m_executor.workspace()->finalize(deliveryId);
 }
 
 void ApplyWorker::withdrawn(const QString &deliveryId)

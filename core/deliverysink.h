@@ -23,7 +23,11 @@ public:
     // The delivery stays unfinished in the journal and is resumed after a restart. A sink that
     // cannot stop safely mid-way (the executor) returns false and is waited for.
     virtual bool abandon() { return false; }
-    // The outcome is logged and journaled: make it permanent (e.g. drop rollback data).
+    // The outcome's confirmation line is on disk: make it permanent (e.g. drop rollback data)
+    // before returning. Called on the dispatcher's log-writer thread, before the journal takes
+    // the outcome and before anyone hears of it, so that an answer never shows a workspace
+    // with rollback files in it; nothing else of this sink runs meanwhile (the delivery is
+    // still the current one).
     virtual void confirmed(const QString &deliveryId, const Outcome &outcome) {}
     // Whether a delivery may start before its intake commit is on disk: the sink can undo it
     // (withdrawn()) should that commit never get there. The executor can (it rolls the

@@ -203,8 +203,11 @@ void Dispatcher::onDone(const QString &id, const QString &patchId, const Outcome
     // the delivery stays current (isBusy) until it is settled, so lines keep their order.
     QPointer<Dispatcher> self(this);
     ConfirmationLog *log = m_log;
-    m_logWriter.start([self, log, id, patchId, outcome] {
+    DeliverySink *sink = m_sink;
+    m_logWriter.start([self, log, sink, id, patchId, outcome] {
         const Status appended = log->append(id, patchId, outcome);
+        if (appended.ok())
+            sink->confirmed(id, outcome); // permanent before anyone hears of it
         if (self)
             QMetaObject::invokeMethod(
                 self.data(),
@@ -237,7 +240,6 @@ void Dispatcher::settle(const QString &id, const QString &patchId, const Outcome
 {
     if (Status s = m_journal->finish(id, outcome); !s.ok())
         qCCritical(lcDispatch, "delivery %s: %s", qPrintable(id), qPrintable(s.error().message));
-    m_sink->confirmed(id, outcome);
     m_lastResult = outcome.status;
     m_current.clear();
     if (outcome.error.isNull())

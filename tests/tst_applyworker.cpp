@@ -106,8 +106,7 @@ private slots:
         QCOMPARE(TestSupport::readFile(m_ws + "/src/a.txt"), QByteArray("hello there\n"));
         // Until the outcome is confirmed the transaction stays open (it could still be undone).
         QCOMPARE(ws.openTransactions(), QStringList({"d-1"}));
-        worker.confirmed("d-1", *o);
-        worker.waitForIdle(); // the worker drops the backups, before its next patch
+        worker.confirmed("d-1", *o); // drops the backups before it returns
         QVERIFY(ws.openTransactions().isEmpty());
         QCOMPARE(readTree(m_ws), (QMap<QString, QByteArray>{{"src/a.txt", "hello there\n"},
                                                             {"keep.txt", "keep\n"}}));

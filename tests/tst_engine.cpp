@@ -7,6 +7,7 @@
 #include "dispatcher.h"
 #include "engine.h"
 #include "testsupport.h"
+#include "workspace.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -254,6 +255,13 @@ private slots:
         QVERIFY(start());
         QSignalSpy finished(m_engine.get(), &Engine::deliveryFinished);
         QSignalSpy changed(m_engine.get(), &Engine::deliveryChanged);
+        // Whoever hears of the outcome sees the workspace as it stays: no rollback data left.
+        TestSupport::writeFile(path("ws/a.txt"), "before"); // so that it has a backup
+        QStringList leftAtFinish{"(not finished)"};
+        connect(m_engine.get(), &Engine::deliveryFinished, this, [&] {
+            leftAtFinish =
+                TestSupport::sideFiles(path("ws")) + m_engine->workspace()->openTransactions();
+        });
         const Delivery d = send(mutation("p1"));
         QVERIFY(!d.id.isEmpty());
         QCOMPARE(d.status, QString("queued"));
@@ -268,6 +276,7 @@ private slots:
             seen.append(args.at(2).toString());
         QCOMPARE(seen, (QStringList{"queued", "applying", "applied"}));
         QCOMPARE(TestSupport::readFile(path("ws/a.txt")), QByteArray("x"));
+        QCOMPARE(leftAtFinish, QStringList());
         QCOMPARE(logLinesFor(m_engine->confirmationLog()->path(), d.id), 1);
         QCOMPARE(jsonAt(healthJson(), "components/executor/last_result").toString(),
                  QString("applied"));
