@@ -150,6 +150,13 @@ void DeliveryJournal::rollbackWrite()
     run(statement("ROLLBACK"), {});
 }
 
+void DeliveryJournal::releaseMemory()
+{
+    QSqlQuery &q = statement("PRAGMA shrink_memory");
+    run(q, {});
+    q.finish();
+}
+
 bool DeliveryJournal::isOpen() const
 {
     return db().isOpen();

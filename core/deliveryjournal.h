@@ -115,6 +115,8 @@ public:
     // outside the journal's own calls (a failed syncWal()); the next good commit clears it.
     QString lastError() const { return m_lastError; }
     void noteFailure(const QString &message) { m_lastError = message; }
+    // Gives back the memory SQLite holds for this connection (its page cache), once idle.
+    void releaseMemory();
 
 private:
     Status fail(const QString &what, const QString &sqlError);

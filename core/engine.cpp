@@ -6,6 +6,7 @@
 #include "eventstream.h"
 #include "forwarder.h"
 #include "httpserver.h"
+#include "memoryrelease.h"
 #include "patcharchive.h"
 #include "webhookserver.h"
 #include "workspace.h"
@@ -16,9 +17,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QLoggingCategory>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 Q_LOGGING_CATEGORY(lcEngine, "ghostrunner.engine")
 
@@ -55,15 +53,14 @@ HttpLimits httpLimits(const Config &c)
 Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::move(config))
 {
     m_uptime.start();
-    // After a burst, glibc keeps the freed memory of every thread's arena; handing it back
-    // when the intake goes quiet keeps the daemon's footprint flat however many deliveries it
-    // has taken (their bodies live in the journal, not here).
+    // After a burst, SQLite keeps its page cache full and glibc the freed memory of every
+    // thread's arena; handing both back when the intake goes quiet keeps the daemon's footprint
+    // flat however many deliveries it has taken (their bodies live in the journal, not here).
     m_trimTimer.setSingleShot(true);
     m_trimTimer.setInterval(1000);
-    connect(&m_trimTimer, &QTimer::timeout, this, [] {
-#ifdef __GLIBC__
-        malloc_trim(0);
-#endif
+    connect(&m_trimTimer, &QTimer::timeout, this, [this] {
+        m_journal.releaseMemory();
+        releaseFreeHeap();
     });
 }
 

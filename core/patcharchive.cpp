@@ -1,5 +1,7 @@
 #include "patcharchive.h"
 
+#include "memoryrelease.h"
+
 #include <QFile>
 #include <QLoggingCategory>
 #include <QSqlDatabase>
@@ -114,12 +116,25 @@ void PatchArchive::loop()
         }
         std::unique_lock<std::mutex> lock(m_mutex);
         m_done = resumeFrom;
+        bool holding = false; // SQLite cache and heap used since the last release
         for (;;) {
             if (m_done >= m_target)
                 m_drained.notify_all();
-            m_wake.wait(lock, [this] { return m_stop || m_done < m_target; });
+            const auto hasWork = [this] { return m_stop || m_done < m_target; };
+            // Quiet for a second after a burst: give the cache's pages back (as the engine
+            // does for its own), so that memory after a flood returns to where it was.
+            if (holding && !m_wake.wait_for(lock, kReleaseAfter, hasWork)) {
+                lock.unlock();
+                if (open)
+                    QSqlQuery(db).exec(QStringLiteral("PRAGMA shrink_memory"));
+                releaseFreeHeap();
+                lock.lock();
+                holding = false;
+            }
+            m_wake.wait(lock, hasWork);
             if (m_stop)
                 break;
+            holding = true;
             const qint64 from = m_done;
             const qint64 to = m_target;
             lock.unlock();
@@ -128,23 +143,31 @@ void PatchArchive::loop()
             bodies.bindValue(0, from);
             bodies.bindValue(1, to);
             bodies.bindValue(2, kBatch);
+            // The batch is read, and the read transaction ended, before any file is written:
+            // a reader that stays in the journal keeps the writer's checkpoints from resetting
+            // the write-ahead log, which then grows for as long as a flood lasts (and with it
+            // the WAL index every connection maps).
+            QList<std::pair<QString, QByteArray>> batch;
             if (open && bodies.exec()) {
-                int n = 0;
                 qint64 seq = from;
+                qsizetype bytes = 0;
                 while (bodies.next()) {
                     seq = bodies.value(0).toLongLong();
-                    failed +=
-                        write(bodies.value(1).toString(), bodies.value(2).toByteArray()) ? 0 : 1;
-                    ++n;
+                    batch.append({bodies.value(1).toString(), bodies.value(2).toByteArray()});
+                    bytes += batch.constLast().second.size();
+                    if (batch.size() == kBatch || bytes >= kBatchBytes) {
+                        last = seq; // more to read
+                        break;
+                    }
                 }
-                if (n == kBatch)
-                    last = seq; // more to read
             } else {
                 failed += to - from; // every copy in the range is lost
                 qCWarning(lcArchive, "cannot read bodies from the journal: %s",
                           qPrintable(bodies.lastError().text()));
             }
             bodies.finish();
+            for (const auto &[id, body] : std::as_const(batch))
+                failed += write(id, body) ? 0 : 1;
             lock.lock();
             m_done = last;
             m_failures += failed;

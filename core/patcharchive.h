@@ -10,6 +10,7 @@
 // crash or a stop can leave some) and writes them first.
 
 #include <QString>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -29,8 +30,10 @@ public:
     // Copies that could not be written (a full disk, say), for /health; 0 normally.
     qint64 failures() const;
 
-    static constexpr int kBatch = 256;          // deliveries read from the journal at a time
+    static constexpr int kBatch = 256;                // deliveries read from the journal at a time
+    static constexpr qsizetype kBatchBytes = 1 << 20; // and at most about this many body bytes
     static constexpr int kResumeWindow = 10000; // how far back a start looks for missing copies
+    static constexpr std::chrono::seconds kReleaseAfter{1}; // idle this long: memory given back
 
 private:
     bool write(const QString &deliveryId, const QByteArray &body);
