@@ -39,6 +39,11 @@ int SystemdNotifier::watchdogIntervalMs()
     const char *usec = std::getenv("WATCHDOG_USEC");
     if (!usec)
         return 0;
+    // As sd_watchdog_enabled(): when WATCHDOG_PID names another process, the watchdog is its
+    // (this process inherited the variables, say from a service's start script).
+    const char *pid = std::getenv("WATCHDOG_PID");
+    if (pid && *pid && std::atoll(pid) != ::getpid())
+        return 0;
     const long long v = std::atoll(usec);
     return v > 0 ? int(v / 2000) : 0;
 }

@@ -8,6 +8,7 @@ class SystemdNotifier
 {
 public:
     static bool notify(const QByteArray &state);
-    // Half of WATCHDOG_USEC in ms, or 0 when the watchdog is off.
+    // Half of WATCHDOG_USEC in ms, or 0 when the watchdog is off or another process's
+    // (WATCHDOG_PID set to another pid).
     static int watchdogIntervalMs();
 };

@@ -117,14 +117,18 @@ private:
 
     // `ghost-runner serve` as systemd starts it: NOTIFY_SOCKET set, nothing waited for here.
     void startDaemon(QProcess &p, const QByteArray &notifySocket, const QStringList &extraArgs = {},
-                     const QByteArray &watchdogUsec = QByteArray())
+                     const QByteArray &watchdogUsec = QByteArray(),
+                     const QByteArray &watchdogPid = QByteArray())
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove("GHOST_RUNNER_CONFIG");
         env.remove("WATCHDOG_USEC");
+        env.remove("WATCHDOG_PID");
         env.insert("NOTIFY_SOCKET", QString::fromUtf8(notifySocket));
         if (!watchdogUsec.isEmpty())
             env.insert("WATCHDOG_USEC", QString::fromUtf8(watchdogUsec));
+        if (!watchdogPid.isEmpty())
+            env.insert("WATCHDOG_PID", QString::fromUtf8(watchdogPid));
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(GR_BINARY),
                 QStringList{"serve", "--workspace", ws(), "--state-dir", state()} +
@@ -199,6 +203,23 @@ private slots:
                                 systemd.seenText()));
         // Three pings at 100 ms each: well within the 200 ms budget each time, not bunched up.
         QVERIFY2(sinceReady.elapsed() < 3000, qPrintable(QString::number(sinceReady.elapsed())));
+        ::kill(pid_t(daemon.processId()), SIGTERM);
+        QVERIFY(systemd.waitFor("STOPPING=1", 15000));
+        QVERIFY(daemon.waitForFinished(15000));
+        QCOMPARE(daemon.exitCode(), 0);
+    }
+
+    // WATCHDOG_PID naming another process (variables inherited from a start script, say): the
+    // watchdog is not this daemon's, and it must not ping for it (sd_watchdog_enabled).
+    void anotherProcesssWatchdogIsLeftAlone()
+    {
+        NotifySocket systemd;
+        QVERIFY(systemd.bind(socketPath()));
+        QProcess daemon;
+        startDaemon(daemon, socketPath(), {}, "100000", QByteArray::number(qint64(::getpid())));
+        QVERIFY2(systemd.waitFor("READY=1", 15000), qPrintable(systemd.seenText()));
+        // Pings would come every 50 ms: six intervals without one.
+        QVERIFY2(!systemd.waitFor("WATCHDOG=1", 300), qPrintable(systemd.seenText()));
         ::kill(pid_t(daemon.processId()), SIGTERM);
         QVERIFY(systemd.waitFor("STOPPING=1", 15000));
         QVERIFY(daemon.waitForFinished(15000));
