@@ -72,11 +72,14 @@ void Metrics::journalSynced(bool ok)
     ++(ok ? m_syncs : m_syncsFailed);
 }
 
-void Metrics::intakeAnswered(int httpStatus, double intakeMs)
+void Metrics::intakeAnswered(int httpStatus)
 {
     ++m_intake[httpStatus];
-    if (httpStatus == 202)
-        m_intakeSeconds.observe(intakeMs / 1000.0);
+}
+
+void Metrics::intakeJournaled(double intakeMs)
+{
+    m_intakeSeconds.observe(intakeMs / 1000.0);
 }
 
 void Metrics::requestRejected(const QString &reason)
@@ -127,7 +130,8 @@ QByteArray Metrics::render(const QString &version, const QString &role, const Ga
     out += "ghost_runner_open_connections " + QByteArray::number(g.openConnections) + '\n';
 
     header(out, "ghost_runner_intake_responses_total", "counter",
-           "Answers to POST /webhook and /patch, by HTTP status.");
+           "Answers to POST /webhook and /patch, by HTTP status (with ?wait: the status the "
+           "answer finally had).");
     for (auto it = m_intake.constBegin(); it != m_intake.constEnd(); ++it)
         out += "ghost_runner_intake_responses_total{code=\"" + QByteArray::number(it.key()) +
                "\"} " + QByteArray::number(it.value()) + '\n';
@@ -158,7 +162,8 @@ QByteArray Metrics::render(const QString &version, const QString &role, const Ga
         out += "ghost_runner_forward_attempts_total{result=\"" + escapeLabel(it.key()) + "\"} " +
                QByteArray::number(it.value()) + '\n';
     m_intakeSeconds.write(out, "ghost_runner_intake_duration_seconds",
-                          "From the first byte of an intake request to its 202, in seconds.");
+                          "From the first byte of an intake request to its delivery durable in "
+                          "the journal (the 202), in seconds.");
     m_applySeconds.write(out, "ghost_runner_apply_duration_seconds",
                          "Time to plan, commit and check one patch, in seconds.");
     return out;

@@ -31,7 +31,10 @@ public:
     Metrics();
 
     void deliveryFinished(const QString &status, double applyMs);
-    void intakeAnswered(int httpStatus, double intakeMs);
+    // An intake request answered with this status (a ?wait answer: the status it finally got).
+    void intakeAnswered(int httpStatus);
+    // A new delivery durable in the journal, this long after its request was read.
+    void intakeJournaled(double intakeMs);
     void requestRejected(const QString &reason);
     void forwardAttempt(const QString &result);
     // One group commit of `deliveries` intake requests.

@@ -10,7 +10,6 @@
 #include <QLoggingCategory>
 #include <QTimer>
 #include <QUuid>
-
 #include <memory>
 
 Q_LOGGING_CATEGORY(lcHttp, "ghostrunner.http")
@@ -219,15 +218,17 @@ std::optional<HttpResponse> WebhookServer::intakeAnswer(const Result<RecordResul
 {
     if (!r.ok())
         return intakeRefused(r.error());
-    m_engine->metrics().intakeAnswered(r->duplicate ? 200 : 202,
-                                       double(QDateTime::currentMSecsSinceEpoch() - receivedAtMs));
+    if (!r->duplicate)
+        m_engine->metrics().intakeJournaled(
+            double(QDateTime::currentMSecsSinceEpoch() - receivedAtMs));
     const Delivery &d = r->delivery;
     if (waitSeconds > 0) {
         if (d.isFinal())
-            return finalAnswer(d.id);
+            return counted(finalAnswer(d.id));
         waitForOutcome(d.id, waitSeconds, conn);
         return std::nullopt;
     }
+    m_engine->metrics().intakeAnswered(r->duplicate ? 200 : 202);
     QJsonObject body{{"delivery", d.id},
                      {"id", d.patchId},
                      {"status", r->duplicate ? d.status : QStringLiteral("queued")},
@@ -251,10 +252,11 @@ void WebhookServer::waitForOutcome(const QString &id, int waitSeconds, HttpConne
         *answered = true;
         if (target) {
             if (finished) {
-                target->respond(finalAnswer(id));
+                target->respond(counted(finalAnswer(id)));
             } else {
                 const Result<Delivery> d = m_engine->journal()->find(id, true);
-                target->respond(HttpResponse::json(202, d.ok() ? d->toJson(true) : QJsonObject()));
+                target->respond(
+                    counted(HttpResponse::json(202, d.ok() ? d->toJson(true) : QJsonObject())));
             }
         }
         guard->deleteLater();
@@ -264,6 +266,12 @@ void WebhookServer::waitForOutcome(const QString &id, int waitSeconds, HttpConne
             answer(true);
     });
     QTimer::singleShot(waitSeconds * 1000, guard, [answer] { answer(false); });
+}
+
+HttpResponse WebhookServer::counted(HttpResponse intakeAnswer)
+{
+    m_engine->metrics().intakeAnswered(intakeAnswer.status);
+    return intakeAnswer;
 }
 
 HttpResponse WebhookServer::finalAnswer(const QString &id) const
@@ -360,6 +368,6 @@ HttpResponse WebhookServer::replay(const QString &id, const HttpRequest &req, Ht
 HttpResponse WebhookServer::rejectIntake(int status, const QString &code, const QString &message)
 {
     m_engine->metrics().requestRejected(code);
-    m_engine->metrics().intakeAnswered(status, 0);
+    m_engine->metrics().intakeAnswered(status);
     return HttpResponse::error(status, code, message);
 }

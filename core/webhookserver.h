@@ -31,6 +31,8 @@ private:
     // Answers when the delivery finishes, or with its current state after waitSeconds.
     void waitForOutcome(const QString &id, int waitSeconds, HttpConnection *connection);
     HttpResponse finalAnswer(const QString &id) const;
+    // Counts an intake answer by the status it goes out with, and returns it.
+    HttpResponse counted(HttpResponse intakeAnswer);
     // The answer to an intake once journaled (or refused by the journal); none while it waits
     // for the outcome (?wait), which answers later.
     std::optional<HttpResponse> intakeAnswer(const Result<RecordResult> &recorded,

@@ -11,8 +11,9 @@ private slots:
         Metrics m;
         m.deliveryFinished("applied", 2.0);
         m.deliveryFinished("failed", 30.0);
-        m.intakeAnswered(202, 0.7);
-        m.intakeAnswered(400, 0);
+        m.intakeAnswered(202);
+        m.intakeJournaled(0.7);
+        m.intakeAnswered(400);
         m.requestRejected("bad_json");
         m.forwardAttempt("unreachable");
         Metrics::Gauges g;
@@ -28,7 +29,8 @@ private slots:
         QVERIFY(text.contains("ghost_runner_journal_deliveries{status=\"queued\"} 3\n"));
         QVERIFY(text.contains("ghost_runner_intake_responses_total{code=\"202\"} 1\n"));
         QVERIFY(text.contains("ghost_runner_rejected_requests_total{reason=\"bad_json\"} 1\n"));
-        QVERIFY(text.contains("ghost_runner_rejected_requests_total{reason=\"body_too_large\"} 2\n"));
+        QVERIFY(
+            text.contains("ghost_runner_rejected_requests_total{reason=\"body_too_large\"} 2\n"));
         QVERIFY(text.contains("ghost_runner_forward_attempts_total{result=\"unreachable\"} 1\n"));
         // Histogram buckets are cumulative and end with +Inf = count.
         QVERIFY(text.contains("ghost_runner_intake_duration_seconds_bucket{le=\"0.001\"} 1\n"));

@@ -698,6 +698,21 @@ private slots:
             QVERIFY(r.json["deliveries"].isArray());
     }
 
+    // A ?wait answer counts as what it was (200, 422), not as the 202 it would have been.
+    void waitAnswersAreCountedByTheirStatus()
+    {
+        QVERIFY(useEngine());
+        QCOMPARE(post("/webhook?wait=10", mutation("m-ok")).status, 200);
+        QCOMPARE(post("/webhook?wait=10", failing("m-bad")).status, 422);
+        QCOMPARE(post("/webhook", mutation("m-queued", "b.txt")).status, 202);
+        const QByteArray text = call("GET", "/metrics").body;
+        for (const char *line : {"ghost_runner_intake_responses_total{code=\"200\"} 1\n",
+                                 "ghost_runner_intake_responses_total{code=\"422\"} 1\n",
+                                 "ghost_runner_intake_responses_total{code=\"202\"} 1\n",
+                                 "ghost_runner_intake_duration_seconds_count 3\n"})
+            QVERIFY2(text.contains(line), line);
+    }
+
     void deliveriesFilterAndPage()
     {
         QVERIFY(useEngine());
