@@ -135,7 +135,7 @@ Status Engine::start()
     m_dispatcher->setPaused(m_config.startPaused);
 
     m_api = new WebhookServer(this, this);
-    m_http = new HttpServer(m_api, this);
+    m_http = newHttpServer();
     m_http->setLimits(httpLimits(m_config));
     if (Status s = m_http->start(QHostAddress(m_config.bind), quint16(m_config.effectivePort()));
         !s.ok())
@@ -415,7 +415,9 @@ void Engine::onSynced(quint64 generation, const Status &synced, qint64 upToSeq)
     if (generation != m_syncGeneration || !m_syncInFlight)
         return; // settleIntake() answered these already
     m_syncInFlight = false;
-    answerCommitted(synced, upToSeq);
+    QList<CommittedIntake> covered;
+    covered.swap(m_committed);
+    answerCommitted(std::move(covered), synced, upToSeq);
     flushIntake(); // what arrived meanwhile
 }
 
@@ -427,13 +429,13 @@ void Engine::settleIntake()
     const Status synced = m_journal.syncWal();
     ++m_syncGeneration; // the flush in flight, if any, is answered here
     m_syncInFlight = false;
-    answerCommitted(synced, m_journal.committedSeq());
+    QList<CommittedIntake> covered;
+    covered.swap(m_committed);
+    answerCommitted(std::move(covered), synced, m_journal.committedSeq());
 }
 
-void Engine::answerCommitted(const Status &synced, qint64 upToSeq)
+void Engine::answerCommitted(QList<CommittedIntake> committed, const Status &synced, qint64 upToSeq)
 {
-    QList<CommittedIntake> committed;
-    committed.swap(m_committed);
     m_metrics.journalSynced(synced.ok());
     m_trimTimer.start(); // once the intake has been quiet for a moment
     if (synced.ok()) {
@@ -494,8 +496,16 @@ QByteArray Engine::renderMetrics() const
     const qint64 oldest = m_journal.oldestPendingReceivedMs();
     g.oldestPendingAgeS = oldest > 0 ? (QDateTime::currentMSecsSinceEpoch() - oldest) / 1000 : 0;
     g.openConnections = m_http ? m_http->connectionCount() : 0;
-    return m_metrics.render(QStringLiteral(GR_VERSION), m_config.role, g,
-                            m_http ? m_http->rejectedByReason() : QHash<QString, qint64>());
+    return m_metrics.render(QStringLiteral(GR_VERSION), m_config.role, g);
+}
+
+HttpServer *Engine::newHttpServer()
+{
+    auto *server = new HttpServer(m_api, this);
+    // Counted by the engine, so that the counters outlive a reload that binds a new server.
+    connect(server, &HttpServer::requestRejected, this,
+            [this](const QString &reason) { m_metrics.requestRejected(reason); });
+    return server;
 }
 
 Status Engine::buildApplyWorker(const Config &c)
@@ -551,7 +561,7 @@ Status Engine::reload(const Config &next)
     const bool rebind =
         next.bind != m_config.bind || next.effectivePort() != m_config.effectivePort();
     if (rebind) {
-        auto *fresh = new HttpServer(m_api, this);
+        HttpServer *fresh = newHttpServer();
         if (Status s = fresh->start(QHostAddress(next.bind), quint16(next.effectivePort()));
             !s.ok()) {
             delete fresh;

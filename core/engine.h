@@ -123,10 +123,12 @@ private:
     // (they then form the next group, committed when it ends).
     void commitIntake(bool evenIfFlushing);
     void startSync();
+    HttpServer *newHttpServer();
     void onSynced(quint64 generation, const Status &synced, qint64 upToSeq);
     // Flushes on this thread and answers everything committed so far (intake(), stop()).
     void settleIntake();
-    void answerCommitted(const Status &synced, qint64 upToSeq);
+    // Answers a group a flush covered (or failed for): `synced` says which.
+    void answerCommitted(QList<CommittedIntake> committed, const Status &synced, qint64 upToSeq);
     void recheckHealth();
     Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);

@@ -92,8 +92,7 @@ void Metrics::forwardAttempt(const QString &result)
     ++m_forwards[result];
 }
 
-QByteArray Metrics::render(const QString &version, const QString &role, const Gauges &g,
-                           const QHash<QString, qint64> &serverRejections) const
+QByteArray Metrics::render(const QString &version, const QString &role, const Gauges &g) const
 {
     QByteArray out;
     header(out, "ghost_runner_build_info", "gauge", "Version and role of this process (always 1).");
@@ -150,10 +149,7 @@ QByteArray Metrics::render(const QString &version, const QString &role, const Ga
            QByteArray::number(m_syncsFailed) + '\n';
     header(out, "ghost_runner_rejected_requests_total", "counter",
            "Requests refused before intake, by reason.");
-    QMap<QString, quint64> rejected = m_rejected;
-    for (auto it = serverRejections.constBegin(); it != serverRejections.constEnd(); ++it)
-        rejected[it.key()] += quint64(it.value());
-    for (auto it = rejected.constBegin(); it != rejected.constEnd(); ++it)
+    for (auto it = m_rejected.constBegin(); it != m_rejected.constEnd(); ++it)
         out += "ghost_runner_rejected_requests_total{reason=\"" + escapeLabel(it.key()) + "\"} " +
                QByteArray::number(it.value()) + '\n';
     header(out, "ghost_runner_forward_attempts_total", "counter",

@@ -53,8 +53,7 @@ public:
         QHash<QString, qint64> journalByStatus;
         qint64 openConnections = 0;
     };
-    QByteArray render(const QString &version, const QString &role, const Gauges &g,
-                      const QHash<QString, qint64> &serverRejections) const;
+    QByteArray render(const QString &version, const QString &role, const Gauges &g) const;
 
 private:
     QMap<QString, quint64> m_deliveries;

@@ -732,6 +732,13 @@ private slots:
         const quint16 oldPort = m_engine->port();
         const quint16 newPort = freePort();
         QSignalSpy changed(m_engine.get(), &Engine::configChanged);
+        // A request the HTTP layer refuses, counted before the reload binds a new server.
+        QVERIFY(httpRequest("POST", "http://127.0.0.1:" + QString::number(oldPort) + "/webhook",
+                            "{}", {{"Transfer-Encoding", "gzip"}})
+                    .status >= 400);
+        const QByteArray refused =
+            "ghost_runner_rejected_requests_total{reason=\"malformed_request\"} 1\n";
+        QVERIFY(m_engine->renderMetrics().contains(refused));
         Config next = m_engine->config();
         next.workspace = path("ws2");
         next.port = newPort;
@@ -741,6 +748,8 @@ private slots:
         QVERIFY2(s.ok(), qPrintable(s.error().message));
         QCOMPARE(changed.size(), 1);
         QCOMPARE(m_engine->port(), newPort);
+        QVERIFY2(m_engine->renderMetrics().contains(refused),
+                 "the counter survives the new server");
         QCOMPARE(m_engine->listeningAddress(), "127.0.0.1:" + QString::number(newPort));
         QVERIFY(!accepts(oldPort));
         QCOMPARE(jsonAt(healthJson(), "components/executor/workspace").toString(),

@@ -20,7 +20,9 @@ private slots:
         g.pending = 3;
         g.health = 1;
         g.journalByStatus = {{"applied", 5}, {"queued", 3}};
-        const QByteArray text = m.render("1.0", "relay", g, {{"body_too_large", 2}});
+        m.requestRejected("body_too_large");
+        m.requestRejected("body_too_large");
+        const QByteArray text = m.render("1.0", "relay", g);
         QVERIFY(text.contains("ghost_runner_build_info{version=\"1.0\",role=\"relay\"} 1\n"));
         QVERIFY(text.contains("ghost_runner_deliveries_total{status=\"applied\"} 1\n"));
         QVERIFY(text.contains("ghost_runner_deliveries_total{status=\"dead\"} 0\n"));
@@ -51,7 +53,7 @@ private slots:
     {
         Metrics m;
         m.requestRejected("we\"ird\\reason\n");
-        const QByteArray text = m.render("v", "r", {}, {});
+        const QByteArray text = m.render("v", "r", {});
         QVERIFY(text.contains("reason=\"we\\\"ird\\\\reason\\n\""));
     }
 };
