@@ -413,22 +413,25 @@ if any(lat.values()):
 
 # ------------------------------------------------------------------ 3. apply
 gen = R.get("apply.gen")
+apply_rounds = 0
+while R.get("apply.gr.%d" % (apply_rounds + 1)):
+    apply_rounds += 1
 if gen:
     w("## 3. Applying a large change")
     w("")
     w("`bench/gen_large_change.py` (seeded: the same bytes every run) writes a base tree of %s files "
       "× 200 lines and one git-style diff of %s MB: %s files modified (4 hunks each), %s deleted, %s "
       "renamed, %s renamed and edited, %s new — **%s changed lines**. On tmpfs (`/dev/shm`) the base "
-      "is copied for each tool and run, and only the apply is timed; three rounds, the tools "
+      "is copied for each tool and run, and only the apply is timed; %d rounds, the tools "
       "interleaved, median reported. After every round the three result trees are compared, every "
       "file's bytes (`diff -r`) and every entry's type and mode: **%s** (%s paths differ from the base)." % (
           f0(gen["files"]), f1(gen["diff_bytes"] / 1e6), f0(gen["modified"]), gen["deleted"], gen["renamed"],
-          gen["renamed_modified"], gen["new"], f0(gen["changed_lines"]),
+          gen["renamed_modified"], gen["new"], f0(gen["changed_lines"]), apply_rounds,
           "identical" if gen.get("trees_identical") else "DIFFERENT", f0(gen.get("paths_differing_from_base"))))
     w("")
     med = {}
     for tool in ("gr", "git", "patch"):
-        runs = [R.get("apply.%s.%d" % (tool, i)) for i in (1, 2, 3)]
+        runs = [R.get("apply.%s.%d" % (tool, i)) for i in range(1, apply_rounds + 1)]
         runs = [x for x in runs if x]
         if runs:
             med[tool] = dict(ms=statistics.median(x["ms"] for x in runs), runs=[x["ms"] for x in runs],
