@@ -415,9 +415,7 @@ void Engine::onSynced(quint64 generation, const Status &synced, qint64 upToSeq)
     if (generation != m_syncGeneration || !m_syncInFlight)
         return; // settleIntake() answered these already
     m_syncInFlight = false;
-    QList<CommittedIntake> covered;
-    covered.swap(m_committed);
-    answerCommitted(std::move(covered), synced, upToSeq);
+    answerCommitted(synced, upToSeq);
     flushIntake(); // what arrived meanwhile
 }
 
@@ -429,13 +427,13 @@ void Engine::settleIntake()
     const Status synced = m_journal.syncWal();
     ++m_syncGeneration; // the flush in flight, if any, is answered here
     m_syncInFlight = false;
-    QList<CommittedIntake> covered;
-    covered.swap(m_committed);
-    answerCommitted(std::move(covered), synced, m_journal.committedSeq());
+    answerCommitted(synced, m_journal.committedSeq());
 }
 
-void Engine::answerCommitted(QList<CommittedIntake> committed, const Status &synced, qint64 upToSeq)
+void Engine::answerCommitted(const Status &synced, qint64 upToSeq)
 {
+    QList<CommittedIntake> committed;
+    committed.swap(m_committed);
     m_metrics.journalSynced(synced.ok());
     m_trimTimer.start(); // once the intake has been quiet for a moment
     if (synced.ok()) {

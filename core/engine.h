@@ -127,8 +127,9 @@ private:
     void onSynced(quint64 generation, const Status &synced, qint64 upToSeq);
     // Flushes on this thread and answers everything committed so far (intake(), stop()).
     void settleIntake();
-    // Answers a group a flush covered (or failed for): `synced` says which.
-    void answerCommitted(QList<CommittedIntake> committed, const Status &synced, qint64 upToSeq);
+    // Answers everything committed, which the flush just ended covered (or failed for):
+    // `synced` says which.
+    void answerCommitted(const Status &synced, qint64 upToSeq);
     void recheckHealth();
     Status buildApplyWorker(const Config &c);
     static Forwarder::Settings forwarderSettings(const Config &c);

@@ -228,16 +228,15 @@ std::optional<HttpResponse> WebhookServer::intakeAnswer(const Result<RecordResul
         waitForOutcome(d.id, waitSeconds, conn);
         return std::nullopt;
     }
-    m_engine->metrics().intakeAnswered(r->duplicate ? 200 : 202);
     QJsonObject body{{"delivery", d.id},
                      {"id", d.patchId},
                      {"status", r->duplicate ? d.status : QStringLiteral("queued")},
                      {"links", QJsonObject{{"self", "/deliveries/" + d.id}}}};
     if (r->duplicate) {
         body.insert("duplicate", true);
-        return HttpResponse::json(200, body);
+        return counted(HttpResponse::json(200, body));
     }
-    return HttpResponse::json(202, body);
+    return counted(HttpResponse::json(202, body));
 }
 
 void WebhookServer::waitForOutcome(const QString &id, int waitSeconds, HttpConnection *conn)
@@ -368,6 +367,5 @@ HttpResponse WebhookServer::replay(const QString &id, const HttpRequest &req, Ht
 HttpResponse WebhookServer::rejectIntake(int status, const QString &code, const QString &message)
 {
     m_engine->metrics().requestRejected(code);
-    m_engine->metrics().intakeAnswered(status);
-    return HttpResponse::error(status, code, message);
+    return counted(HttpResponse::error(status, code, message));
 }
