@@ -121,7 +121,12 @@ int DaemonProcess::terminate(int timeoutMs)
     return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
 }
 
-bool DaemonProcess::waitForExit(int timeoutMs) { return m_process.waitForFinished(timeoutMs); }
+// waitForFinished() answers false for a process that has already finished, which happens when
+// an event loop (an HTTP request's) noticed the exit first.
+bool DaemonProcess::waitForExit(int timeoutMs)
+{
+    return m_process.state() == QProcess::NotRunning || m_process.waitForFinished(timeoutMs);
+}
 
 int DaemonProcess::runToEnd(const QStringList &args, QByteArray *out, QByteArray *err,
                             int timeoutMs, const QProcessEnvironment &env,

@@ -276,6 +276,20 @@ private slots:
                             QByteArray::number(holder.serverPort()) + ": address in use"));
     }
 
+    // The harness itself: an exit that an event loop (or start()) saw first still counts as an
+    // exit. QProcess::waitForFinished() alone answers false then, which made the crash tests
+    // flaky whenever the crash came before the 202.
+    void waitForExitSeesAnExitAlreadyNoticed()
+    {
+        QTcpServer holder;
+        QVERIFY(holder.listen(QHostAddress::LocalHost, 0));
+        DaemonProcess d;
+        QVERIFY(!d.start(baseArgs() + QStringList{"--port", QString::number(holder.serverPort())}));
+        QCOMPARE(d.process().state(), QProcess::NotRunning);
+        QVERIFY(d.waitForExit(1000));
+        QCOMPARE(d.exitCode(), 3);
+    }
+
     void cannotStart_data()
     {
         QTest::addColumn<QString>("what");
