@@ -7,7 +7,6 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
-
 #include <optional>
 
 struct FileChange
@@ -15,9 +14,9 @@ struct FileChange
     enum class Action { Added, Modified, Deleted, Renamed };
 
     Action action = Action::Modified;
-    QString path;        // workspace-relative, '/'-separated; for Renamed the new path
-    QString oldPath;     // Renamed only: where the file was
-    QByteArray contents; // the complete new contents (unused for Deleted)
+    QString path;            // workspace-relative, '/'-separated; for Renamed the new path
+    QString oldPath;         // Renamed only: where the file was
+    QByteArray contents;     // the complete new contents (unused for Deleted)
     std::optional<int> mode; // new permission bits (e.g. 0755) when the patch sets them
     int linesAdded = 0;
     int linesRemoved = 0;

@@ -21,10 +21,9 @@ Status CommandRunner::check(const QString &command) const
         if (re.isValid() && re.match(command).hasMatch())
             return {};
     }
-    return makeError("command_not_allowed",
-                     QStringLiteral("the command \"%1\" matches no entry of "
-                                    "executor.command_allow_list")
-                         .arg(command.left(80)));
+    return makeError("command_not_allowed", QStringLiteral("the command \"%1\" matches no entry of "
+                                                           "executor.command_allow_list")
+                                                .arg(command.left(80)));
 }
 
 Result<QString> CommandRunner::run(const QString &command, const QString &workdir) const

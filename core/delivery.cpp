@@ -17,7 +17,10 @@ bool Delivery::isFinalStatus(const QString &status)
            status == QLatin1String("rejected") || status == QLatin1String("dead");
 }
 
-bool Delivery::isFinal() const { return isFinalStatus(status); }
+bool Delivery::isFinal() const
+{
+    return isFinalStatus(status);
+}
 
 QJsonObject Delivery::toJson(bool withTimeline) const
 {

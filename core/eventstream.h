@@ -5,12 +5,12 @@
 
 #include "httpconnection.h"
 
-#include <deque>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+#include <deque>
 
 class EventStream final : public QObject
 {

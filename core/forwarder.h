@@ -13,7 +13,6 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
-
 #include <optional>
 
 class Metrics;
@@ -30,7 +29,7 @@ public:
         RetryPolicy::Settings retry;
         int connectTimeoutMs = 5000;
         int requestTimeoutMs = 60000;
-        int waitSeconds = 20;       // ?wait= asked of the runner
+        int waitSeconds = 20;         // ?wait= asked of the runner
         qint64 failingAgeMs = 300000; // oldest undelivered older than this: failing
     };
 

@@ -4,8 +4,7 @@
 
 HttpServer::HttpServer(HttpHandler *handler, QObject *parent)
     : QTcpServer(parent), m_handler(handler)
-{
-}
+{}
 
 Status HttpServer::start(const QHostAddress &address, quint16 port)
 {

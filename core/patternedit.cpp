@@ -30,8 +30,8 @@ Status PatternEdit::apply(const QJsonObject &envelope, StagedTree &tree)
     if (!file.ok())
         return file.error();
     if (!file->exists) {
-        Error e = makeError("file_not_found",
-                            QStringLiteral("target file %1 does not exist").arg(*path));
+        Error e =
+            makeError("file_not_found", QStringLiteral("target file %1 does not exist").arg(*path));
         e.file = *path;
         return e;
     }
@@ -79,9 +79,7 @@ Status PatternEdit::apply(const QJsonObject &envelope, StagedTree &tree)
         return e;
     }
     tree.write(*path, utf8 ? text.toUtf8() : text.toLatin1());
-    tree.notes().append(QStringLiteral("%1: %2 replacement%3")
-                            .arg(*path)
-                            .arg(count)
-                            .arg(count == 1 ? "" : "s"));
+    tree.notes().append(
+        QStringLiteral("%1: %2 replacement%3").arg(*path).arg(count).arg(count == 1 ? "" : "s"));
     return {};
 }

@@ -21,6 +21,9 @@ inline QDateTime utcFromMs(qint64 ms)
 }
 
 // ISO 8601 with milliseconds and a Z, the timestamp format of every API answer and log line.
-inline QString isoUtc(qint64 ms) { return utcFromMs(ms).toString(Qt::ISODateWithMs); }
+inline QString isoUtc(qint64 ms)
+{
+    return utcFromMs(ms).toString(Qt::ISODateWithMs);
+}
 
 } // namespace QtCompat

@@ -12,13 +12,15 @@ QByteArray header(const HeaderList &headers, const char *name)
     return QByteArray();
 }
 
-Error authError(const QString &code, const QString &message) { return makeError(code, message); }
+Error authError(const QString &code, const QString &message)
+{
+    return makeError(code, message);
+}
 } // namespace
 
 RequestAuthenticator::RequestAuthenticator(QByteArray secret, int toleranceSeconds)
     : m_secret(secret.trimmed()), m_toleranceS(toleranceSeconds)
-{
-}
+{}
 
 Result<AuthIdentity> RequestAuthenticator::authenticateBearer(const HeaderList &headers) const
 {
@@ -26,8 +28,7 @@ Result<AuthIdentity> RequestAuthenticator::authenticateBearer(const HeaderList &
     if (auth.isEmpty())
         return authError("missing_signature",
                          "this endpoint needs \"Authorization: Bearer <secret>\"");
-    if (!auth.startsWith("Bearer ") ||
-        !Signer::constantTimeEquals(auth.mid(7).trimmed(), m_secret))
+    if (!auth.startsWith("Bearer ") || !Signer::constantTimeEquals(auth.mid(7).trimmed(), m_secret))
         return authError("bad_token", "the bearer token does not match the configured secret");
     return AuthIdentity{QStringLiteral("bearer"), QString()};
 }

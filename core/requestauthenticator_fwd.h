@@ -10,8 +10,9 @@ inline Result<QByteArray> readSecretFileTrimmed(const QString &path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
-        return makeError("config_invalid", QStringLiteral("%1: cannot read the secret file: %2")
-                                               .arg(path, f.errorString()));
+        return makeError(
+            "config_invalid",
+            QStringLiteral("%1: cannot read the secret file: %2").arg(path, f.errorString()));
     const QByteArray s = f.readAll().trimmed();
     if (s.isEmpty())
         return makeError("config_invalid",

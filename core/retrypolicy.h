@@ -4,7 +4,6 @@
 // attempts and age past which the delivery is given up as dead.
 
 #include <QtGlobal>
-
 #include <functional>
 
 class RetryPolicy

@@ -42,8 +42,8 @@ void SelfTest::start(int timeoutMs)
     req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
     req.setTransferTimeout(timeoutMs + 1000);
     if (!m_secret.isEmpty()) {
-        for (const auto &h : Signer::signedHeaders(m_secret, id.toUtf8(), body,
-                                                   QDateTime::currentDateTimeUtc()))
+        for (const auto &h :
+             Signer::signedHeaders(m_secret, id.toUtf8(), body, QDateTime::currentDateTimeUtc()))
             req.setRawHeader(h.first, h.second);
     }
     connect(&m_deadline, &QTimer::timeout, this, [this, timeoutMs] {
@@ -64,8 +64,9 @@ void SelfTest::start(int timeoutMs)
                                    .arg(m_base.toString())
                                    .arg((timeoutMs + 1000) / 1000.0));
         if (status == 0)
-            return done(false, QStringLiteral("cannot reach %1: %2")
-                                   .arg(m_base.toString(), reply->errorString()));
+            return done(
+                false,
+                QStringLiteral("cannot reach %1: %2").arg(m_base.toString(), reply->errorString()));
         if (status == 401)
             return done(false, QStringLiteral("the daemon refused our signature (401 %1); use "
                                               "the same secret as the daemon")
@@ -84,18 +85,18 @@ void SelfTest::start(int timeoutMs)
                                    .arg(last.isEmpty() ? QString() : " (" + last + ")"));
         }
         if (status != 200 || json.value("status").toString() != QLatin1String("applied"))
-            return done(false,
-                        QStringLiteral("the canary did not go through: HTTP %1, status %2%3")
-                            .arg(status)
-                            .arg(json.value("status").toString("?"))
-                            .arg(json.contains("error")
-                                     ? ": " + json["error"].toObject()["message"].toString()
-                                     : QString()));
+            return done(false, QStringLiteral("the canary did not go through: HTTP %1, status %2%3")
+                                   .arg(status)
+                                   .arg(json.value("status").toString("?"))
+                                   .arg(json.contains("error")
+                                            ? ": " + json["error"].toObject()["message"].toString()
+                                            : QString()));
         if (m_logPath.isEmpty())
             return done(true, QStringLiteral("canary %1 confirmed by the daemon").arg(m_delivery));
         // The line is written before the answer, so it must already be there.
         if (logHasLine())
-            return done(true, QStringLiteral("canary %1 confirmed in %2").arg(m_delivery, m_logPath));
+            return done(true,
+                        QStringLiteral("canary %1 confirmed in %2").arg(m_delivery, m_logPath));
         done(false, QStringLiteral("the daemon answered, but %1 has no line for canary %2")
                         .arg(m_logPath, m_delivery));
     });

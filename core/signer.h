@@ -11,7 +11,8 @@ class Signer
 public:
     static QByteArray githubSignature(const QByteArray &secret, const QByteArray &body);
     static QByteArray standardWebhooksSignature(const QByteArray &secret, const QByteArray &id,
-                                                const QByteArray &timestamp, const QByteArray &body);
+                                                const QByteArray &timestamp,
+                                                const QByteArray &body);
     static QList<QPair<QByteArray, QByteArray>> signedHeaders(const QByteArray &secret,
                                                               const QByteArray &id,
                                                               const QByteArray &body,

@@ -1,7 +1,6 @@
 #include "cliutil.h"
 
 #include <QCoreApplication>
-
 #include <cstdio>
 #include <cstdlib>
 

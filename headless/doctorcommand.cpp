@@ -1,7 +1,7 @@
 #include "doctorcommand.h"
 
-#include "cliutil.h"
 #include "clientoptions.h"
+#include "cliutil.h"
 #include "deliveryjournal.h"
 #include "httpclient.h"
 #include "outcomeprinter.h"
@@ -19,7 +19,6 @@
 #include <QJsonDocument>
 #include <QTcpServer>
 #include <QUuid>
-
 #include <cstdio>
 
 namespace {
@@ -44,8 +43,8 @@ public:
             return;
         const bool color = OutcomePrinter::useColor(stdout);
         const char *code = status == "PASS" ? "32" : status == "FAIL" ? "31" : "33";
-        const QString tag = color ? QStringLiteral("\033[%1m%2\033[0m").arg(QLatin1String(code), status)
-                                  : status;
+        const QString tag =
+            color ? QStringLiteral("\033[%1m%2\033[0m").arg(QLatin1String(code), status) : status;
         Cli::out() << tag << "  " << name << ": " << message << '\n';
         if (!fix.isEmpty())
             Cli::out() << "      fix: " << fix << '\n';
@@ -68,7 +67,8 @@ public:
         }
         QJsonArray checks;
         for (const Check &c : m_checks) {
-            QJsonObject o{{"check", c.name}, {"status", c.status.toLower()}, {"message", c.message}};
+            QJsonObject o{
+                {"check", c.name}, {"status", c.status.toLower()}, {"message", c.message}};
             if (!c.fix.isEmpty())
                 o.insert("fix", c.fix);
             checks.append(o);
@@ -126,30 +126,41 @@ int DoctorCommand::run(const QStringList &args)
 
     // 2. The port: free, held by us, or held by something else.
     const QHostAddress address(host == "localhost" ? QStringLiteral("127.0.0.1") : host);
-    const bool local = !address.isNull() && (address.isLoopback() || address == QHostAddress::AnyIPv4);
+    const bool local =
+        !address.isNull() && (address.isLoopback() || address == QHostAddress::AnyIPv4);
     if (!local) {
         report.add("port", "SKIP", QStringLiteral("%1 is not this machine").arg(host));
     } else {
         QTcpServer probe;
         if (probe.listen(address, port)) {
             probe.close();
-            report.add("port", "FAIL", QStringLiteral("nothing listens on %1:%2: the daemon is not running")
-                                           .arg(address.toString()).arg(port),
-                       QStringLiteral("start it: ghost-runner serve --port %1 (or ./dev run)").arg(port));
+            report.add(
+                "port", "FAIL",
+                QStringLiteral("nothing listens on %1:%2: the daemon is not running")
+                    .arg(address.toString())
+                    .arg(port),
+                QStringLiteral("start it: ghost-runner serve --port %1 (or ./dev run)").arg(port));
         } else {
             const auto owner = PortOwner::find(port);
             if (!owner || owner->pid == 0)
                 report.add("port", "WARN",
                            QStringLiteral("%1:%2 is held by a process this user cannot inspect")
-                               .arg(address.toString()).arg(port));
+                               .arg(address.toString())
+                               .arg(port));
             else if (owner->name.startsWith("ghost-runner"))
-                report.add("port", "PASS", QStringLiteral("%1:%2 is held by %3 (pid %4)")
-                                               .arg(address.toString()).arg(port)
-                                               .arg(owner->name).arg(owner->pid));
+                report.add("port", "PASS",
+                           QStringLiteral("%1:%2 is held by %3 (pid %4)")
+                               .arg(address.toString())
+                               .arg(port)
+                               .arg(owner->name)
+                               .arg(owner->pid));
             else
                 report.add("port", "FAIL",
                            QStringLiteral("%1:%2 is held by %3 (pid %4: %5), not ghost-runner")
-                               .arg(address.toString()).arg(port).arg(owner->name).arg(owner->pid)
+                               .arg(address.toString())
+                               .arg(port)
+                               .arg(owner->name)
+                               .arg(owner->pid)
                                .arg(owner->commandLine.left(80)),
                            QStringLiteral("stop that process, or run ghost-runner on another port "
                                           "(server.port / --port)"));
@@ -167,12 +178,16 @@ int DoctorCommand::run(const QStringList &args)
     } else if (!health->json.contains("components")) {
         report.add("daemon", "FAIL",
                    QStringLiteral("%1 answered HTTP %2, but not with a Ghost Runner health report")
-                       .arg(healthUrl.toString()).arg(health->status),
+                       .arg(healthUrl.toString())
+                       .arg(health->status),
                    "another program holds this address; see the port check");
     } else {
         h = health->json;
         const QString overall = h.value("status").toString();
-        report.add("daemon", overall == "ok" ? "PASS" : overall == "degraded" ? "WARN" : "FAIL",
+        report.add("daemon",
+                   overall == "ok"         ? "PASS"
+                   : overall == "degraded" ? "WARN"
+                                           : "FAIL",
                    QStringLiteral("%1 answers /health: %2 (role %3, version %4)")
                        .arg(base.toString(), overall, h.value("role").toString(),
                             h.value("version").toString()),
@@ -225,10 +240,16 @@ int DoctorCommand::run(const QStringList &args)
             report.add("state", "FAIL", QStringLiteral("%1 is not writable").arg(stateDir),
                        "make the state directory writable by the daemon's user");
         else
-            report.add("journal", "PASS", QStringLiteral("%1 is readable: %2 deliveries, %3 unfinished")
-                                              .arg(journal.path())
-                                              .arg([&] { qint64 n = 0; for (qint64 v : journal.countsByStatus()) n += v; return n; }())
-                                              .arg(journal.pendingCount()));
+            report.add("journal", "PASS",
+                       QStringLiteral("%1 is readable: %2 deliveries, %3 unfinished")
+                           .arg(journal.path())
+                           .arg([&] {
+                               qint64 n = 0;
+                               for (qint64 v : journal.countsByStatus())
+                                   n += v;
+                               return n;
+                           }())
+                           .arg(journal.pendingCount()));
     } else if (!stateDir.isEmpty()) {
         report.add("journal", "WARN", QStringLiteral("no journal in %1 yet").arg(stateDir));
     }
@@ -244,7 +265,8 @@ int DoctorCommand::run(const QStringList &args)
                        QStringLiteral("start the runner (ghost-runner serve --role runner) or fix "
                                       "relay.runner_url"));
         } else {
-            const QString id = "ghost-runner-doctor-" + QUuid::createUuid().toString(QUuid::WithoutBraces);
+            const QString id =
+                "ghost-runner-doctor-" + QUuid::createUuid().toString(QUuid::WithoutBraces);
             const QByteArray body = SelfTest::canaryEnvelope(id);
             auto headers = ClientOptions::authHeaders(target->secret, body);
             headers.append(qMakePair(QByteArray("Content-Type"), QByteArray("application/json")));
@@ -253,7 +275,8 @@ int DoctorCommand::run(const QStringList &args)
             if (probe.ok() && (probe->status == 401 || probe->status == 403))
                 report.add("runner", "FAIL",
                            QStringLiteral("%1 refuses our signature (%2 %3)")
-                               .arg(runner).arg(probe->status)
+                               .arg(runner)
+                               .arg(probe->status)
                                .arg(probe->json["error"].toObject()["code"].toString()),
                            "give the relay, the runner and this command the same secret "
                            "(--secret-file)");
@@ -276,9 +299,10 @@ int DoctorCommand::run(const QStringList &args)
         report.add("canary", "SKIP",
                    QStringLiteral("no Ghost Runner answers at %1").arg(base.toString()));
     } else {
-        const QString logPath = stateDir.isEmpty() ? QString()
-                                                   : stateDir + "/logs/delivery-confirmation.log";
-        SelfTest test(base, target->secret, QFileInfo::exists(logPath) || !stateDir.isEmpty() ? logPath : QString());
+        const QString logPath =
+            stateDir.isEmpty() ? QString() : stateDir + "/logs/delivery-confirmation.log";
+        SelfTest test(base, target->secret,
+                      QFileInfo::exists(logPath) || !stateDir.isEmpty() ? logPath : QString());
         bool ok = false;
         QString message;
         QObject::connect(&test, &SelfTest::finished, [&](bool passed, const QString &m) {

@@ -26,9 +26,9 @@ Result<HttpAnswer> HttpClient::request(const QByteArray &method, const QUrl &url
     HttpAnswer a;
     a.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (a.status == 0) {
-        const QString why = reply->isFinished() ? reply->errorString()
-                                                : QStringLiteral("no answer within %1 s")
-                                                      .arg(timeoutMs / 1000.0);
+        const QString why = reply->isFinished()
+                                ? reply->errorString()
+                                : QStringLiteral("no answer within %1 s").arg(timeoutMs / 1000.0);
         reply->abort();
         reply->deleteLater();
         return makeError("unreachable",

@@ -4,7 +4,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
-
 #include <cstdio>
 
 namespace {
@@ -33,10 +32,8 @@ void handler(QtMsgType type, const QMessageLogContext &ctx, const QString &msg)
     const char *category = ctx.category ? ctx.category : "default";
     QByteArray line;
     if (g_json) {
-        QJsonObject o{{"ts", ts},
-                      {"level", levelName(type)},
-                      {"category", category},
-                      {"message", msg}};
+        QJsonObject o{
+            {"ts", ts}, {"level", levelName(type)}, {"category", category}, {"message", msg}};
         static const QRegularExpression delivery(QStringLiteral(
             "delivery ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"));
         const auto m = delivery.match(msg);

@@ -11,7 +11,6 @@
 #include "statuscommand.h"
 
 #include <QCoreApplication>
-
 #include <functional>
 
 namespace {

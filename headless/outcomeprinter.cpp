@@ -2,7 +2,6 @@
 
 #include <QJsonArray>
 #include <QProcessEnvironment>
-
 #include <cstdio>
 #include <unistd.h>
 
@@ -28,7 +27,8 @@ const char *statusColor(const QString &s)
 
 bool OutcomePrinter::useColor(FILE *stream)
 {
-    return ::isatty(fileno(stream)) && !QProcessEnvironment::systemEnvironment().contains("NO_COLOR");
+    return ::isatty(fileno(stream)) &&
+           !QProcessEnvironment::systemEnvironment().contains("NO_COLOR");
 }
 
 void OutcomePrinter::print(QTextStream &out, const QJsonObject &r, bool oneLine)
@@ -51,20 +51,23 @@ void OutcomePrinter::print(QTextStream &out, const QJsonObject &r, bool oneLine)
     }
     const QJsonObject e = r.value("error").toObject();
     const QString delivery = r.value("delivery").toString();
-    const QString head = QStringLiteral("%1  %2  %3  %4")
-                             .arg(paint(ts.left(23), "2"),
-                                  paint(status.leftJustified(8), statusColor(status)),
-                                  r.value("id").toString(),
-                                  paint(r.value("format").toString() +
-                                            (r.value("dry_run").toBool() ? " (dry run)" : ""),
-                                        "2"));
+    const QString head =
+        QStringLiteral("%1  %2  %3  %4")
+            .arg(paint(ts.left(23), "2"), paint(status.leftJustified(8), statusColor(status)),
+                 r.value("id").toString(),
+                 paint(r.value("format").toString() +
+                           (r.value("dry_run").toBool() ? " (dry run)" : ""),
+                       "2"));
     if (oneLine) {
         QString line = head;
         if (!files.isEmpty())
             line += "  " + files.join(", ");
         if (!e.isEmpty())
-            line += "  " + paint(e.value("code").toString() + ": " + e.value("message").toString(), "31");
-        line += paint(QStringLiteral("  %1 ms  %2").arg(r.value("duration_ms").toDouble()).arg(delivery), "2");
+            line += "  " +
+                    paint(e.value("code").toString() + ": " + e.value("message").toString(), "31");
+        line += paint(
+            QStringLiteral("  %1 ms  %2").arg(r.value("duration_ms").toDouble()).arg(delivery),
+            "2");
         out << line << '\n';
         return;
     }
@@ -75,12 +78,16 @@ void OutcomePrinter::print(QTextStream &out, const QJsonObject &r, bool oneLine)
     for (const QJsonValue &n : r.value("notes").toArray())
         out << "  note: " << n.toString() << '\n';
     if (!e.isEmpty()) {
-        out << "  " << paint(e.value("code").toString() + ": " + e.value("message").toString(), "31")
+        out << "  "
+            << paint(e.value("code").toString() + ": " + e.value("message").toString(), "31")
             << '\n';
         if (e.contains("file"))
             out << "  file " << e.value("file").toString()
-                << (e.contains("hunk") ? QStringLiteral(", hunk %1").arg(e.value("hunk").toInt()) : QString())
-                << (e.contains("line") ? QStringLiteral(", near line %1").arg(e.value("line").toInt()) : QString())
+                << (e.contains("hunk") ? QStringLiteral(", hunk %1").arg(e.value("hunk").toInt())
+                                       : QString())
+                << (e.contains("line")
+                        ? QStringLiteral(", near line %1").arg(e.value("line").toInt())
+                        : QString())
                 << '\n';
         if (e.contains("detail"))
             out << "  " << e.value("detail").toString().replace('\n', "\n  ") << '\n';

@@ -2,7 +2,6 @@
 // Which process listens on a TCP port: /proc on Linux, lsof on macOS.
 
 #include <QString>
-
 #include <optional>
 
 struct PortOwnerInfo

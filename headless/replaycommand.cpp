@@ -1,7 +1,7 @@
 #include "replaycommand.h"
 
-#include "cliutil.h"
 #include "clientoptions.h"
+#include "cliutil.h"
 #include "httpclient.h"
 
 #include <QCommandLineParser>
@@ -32,10 +32,10 @@ int ReplayCommand::run(const QStringList &args)
         return Cli::fail(Cli::Failed, a.error().message);
     if (a->status != 202) {
         const QJsonObject e = a->json.value("error").toObject();
-        return Cli::fail(Cli::Failed, QStringLiteral("replay refused (%1 %2): %3")
-                                          .arg(a->status)
-                                          .arg(e.value("code").toString(),
-                                               e.value("message").toString()));
+        return Cli::fail(Cli::Failed,
+                         QStringLiteral("replay refused (%1 %2): %3")
+                             .arg(a->status)
+                             .arg(e.value("code").toString(), e.value("message").toString()));
     }
     Cli::out() << QStringLiteral("replaying %1 as delivery %2 (%3)\n")
                       .arg(p.positionalArguments().first(), a->json.value("delivery").toString(),

@@ -1,7 +1,7 @@
 #include "sendcommand.h"
 
-#include "cliutil.h"
 #include "clientoptions.h"
+#include "cliutil.h"
 #include "httpclient.h"
 #include "outcomeprinter.h"
 #include "patchinput.h"
@@ -46,19 +46,19 @@ int SendCommand::run(const QStringList &args)
     const Result<HttpAnswer> a =
         HttpClient::request("POST", url, body, headers, (timeout + 5) * 1000);
     if (!a.ok())
-        return Cli::fail(Cli::Failed, a.error().message +
-                                          QStringLiteral("; is the daemon running? try "
-                                                         "'ghost-runner doctor'"));
+        return Cli::fail(Cli::Failed,
+                         a.error().message + QStringLiteral("; is the daemon running? try "
+                                                            "'ghost-runner doctor'"));
     if (p.isSet("json")) {
         Cli::out() << QJsonDocument(a->json).toJson(QJsonDocument::Compact) << '\n';
         Cli::out().flush();
     }
     if (a->status >= 400 && a->status != 422) {
         const QJsonObject e = a->json.value("error").toObject();
-        return Cli::fail(Cli::Failed, QStringLiteral("the daemon refused the patch (%1 %2): %3")
-                                          .arg(a->status)
-                                          .arg(e.value("code").toString(),
-                                               e.value("message").toString()));
+        return Cli::fail(Cli::Failed,
+                         QStringLiteral("the daemon refused the patch (%1 %2): %3")
+                             .arg(a->status)
+                             .arg(e.value("code").toString(), e.value("message").toString()));
     }
     const QString status = a->json.value("status").toString();
     if (!p.isSet("json")) {
@@ -74,10 +74,11 @@ int SendCommand::run(const QStringList &args)
     }
     if (p.isSet("wait") && status != QLatin1String("applied")) {
         if (a->status == 202)
-            return Cli::fail(Cli::Failed, QStringLiteral("no outcome within %1 s; the delivery "
-                                                         "is still %2 (see GET %3)")
-                                              .arg(timeout)
-                                              .arg(status, a->json["links"].toObject()["self"].toString()));
+            return Cli::fail(Cli::Failed,
+                             QStringLiteral("no outcome within %1 s; the delivery "
+                                            "is still %2 (see GET %3)")
+                                 .arg(timeout)
+                                 .arg(status, a->json["links"].toObject()["self"].toString()));
         return Cli::Failed;
     }
     return Cli::Ok;

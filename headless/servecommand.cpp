@@ -55,7 +55,8 @@ int ServeCommand::run(const QStringList &args)
 
     QTimer watchdog;
     if (const int ms = SystemdNotifier::watchdogIntervalMs(); ms > 0) {
-        QObject::connect(&watchdog, &QTimer::timeout, [] { SystemdNotifier::notify("WATCHDOG=1"); });
+        QObject::connect(&watchdog, &QTimer::timeout,
+                         [] { SystemdNotifier::notify("WATCHDOG=1"); });
         watchdog.start(ms);
     }
 

@@ -1,7 +1,7 @@
 #include "statuscommand.h"
 
-#include "cliutil.h"
 #include "clientoptions.h"
+#include "cliutil.h"
 #include "httpclient.h"
 
 #include <QCommandLineParser>
@@ -26,9 +26,9 @@ int StatusCommand::run(const QStringList &args)
     url.setPath(url.path() + "/health");
     const Result<HttpAnswer> a = HttpClient::request("GET", url, {}, {}, 5000);
     if (!a.ok())
-        return Cli::fail(Cli::Failed, a.error().message +
-                                          QStringLiteral("; start it with 'ghost-runner serve' "
-                                                         "or run 'ghost-runner doctor'"));
+        return Cli::fail(Cli::Failed,
+                         a.error().message + QStringLiteral("; start it with 'ghost-runner serve' "
+                                                            "or run 'ghost-runner doctor'"));
     const QJsonObject h = a->json;
     if (p.isSet("json")) {
         Cli::out() << QJsonDocument(h).toJson(QJsonDocument::Indented);
@@ -41,7 +41,7 @@ int StatusCommand::run(const QStringList &args)
                                           .arg(url.toString())
                                           .arg(a->status));
     const qint64 up = h.value("uptime_s").toInteger();
-    const QString uptime = up < 120 ? QStringLiteral("%1 s").arg(up)
+    const QString uptime = up < 120    ? QStringLiteral("%1 s").arg(up)
                            : up < 7200 ? QStringLiteral("%1 min").arg(up / 60)
                                        : QStringLiteral("%1 h").arg(up / 3600);
     Cli::out() << QStringLiteral("%1: %2 (ghost-runner %3, role %4, up %5)\n")
@@ -57,8 +57,8 @@ int StatusCommand::run(const QStringList &args)
             facts << f.key() + "=" + f.value().toVariant().toString();
         }
         Cli::out() << QStringLiteral("  %1 %2  %3\n")
-                          .arg(it.key().leftJustified(10), c.value("status").toString().leftJustified(9),
-                               facts.join(' '));
+                          .arg(it.key().leftJustified(10),
+                               c.value("status").toString().leftJustified(9), facts.join(' '));
         if (c.contains("message"))
             Cli::out() << "             " << c.value("message").toString() << '\n';
     }

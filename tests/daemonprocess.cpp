@@ -7,7 +7,6 @@
 #include <QNetworkReply>
 #include <QRegularExpression>
 #include <QTimer>
-
 #include <csignal>
 
 QByteArray HttpReply::header(const QByteArray &name) const
@@ -24,7 +23,8 @@ HttpReply httpRequest(const QByteArray &method, const QString &url, const QByteA
 {
     static QNetworkAccessManager *nam = new QNetworkAccessManager;
     QNetworkRequest req{QUrl(url)};
-    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                     QNetworkRequest::ManualRedirectPolicy);
     req.setTransferTimeout(timeoutMs);
     for (const auto &h : headers)
         req.setRawHeader(h.first, h.second);
@@ -51,7 +51,10 @@ HttpReply httpPostJson(const QString &url, const QByteArray &body,
     return httpRequest("POST", url, body, h);
 }
 
-HttpReply httpGet(const QString &url) { return httpRequest("GET", url); }
+HttpReply httpGet(const QString &url)
+{
+    return httpRequest("GET", url);
+}
 
 DaemonProcess::DaemonProcess() : m_env(QProcessEnvironment::systemEnvironment())
 {

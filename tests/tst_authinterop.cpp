@@ -54,7 +54,8 @@ class tst_AuthInterop : public QObject
 private:
     QTemporaryDir m_dir;
     DaemonProcess m_daemon;
-    QJsonObject sign(const QByteArray &body, const QString &id, qint64 ts, const QByteArray &secret = kSecret)
+    QJsonObject sign(const QByteArray &body, const QString &id, qint64 ts,
+                     const QByteArray &secret = kSecret)
     {
         return node({{"mode", "sign"},
                      {"secret", QString::fromUtf8(secret)},
@@ -78,8 +79,9 @@ private slots:
                  "tests/interop/node_modules is missing: ./dev test runs npm ci there");
         TestSupport::writeTree(m_dir.path(), {{"secret", kSecret + "\n"}});
         QDir().mkpath(m_dir.path() + "/ws");
-        QVERIFY(m_daemon.start({"--port", "0", "--workspace", m_dir.path() + "/ws", "--state-dir",
-                                m_dir.path() + "/state", "--secret-file", m_dir.path() + "/secret"}));
+        QVERIFY(
+            m_daemon.start({"--port", "0", "--workspace", m_dir.path() + "/ws", "--state-dir",
+                            m_dir.path() + "/state", "--secret-file", m_dir.path() + "/secret"}));
     }
 
     void standardWebhooksLibraryIsAccepted()
@@ -99,7 +101,8 @@ private slots:
         const QByteArray body = envelope("gh-ok");
         const QJsonObject s = sign(body, "unused", QDateTime::currentSecsSinceEpoch());
         auto h = headersOf(s["github"].toObject());
-        h.append(qMakePair(QByteArray("X-GitHub-Delivery"), QByteArray("72d3162e-cc78-11e3-81ab-4c9367dc0958")));
+        h.append(qMakePair(QByteArray("X-GitHub-Delivery"),
+                           QByteArray("72d3162e-cc78-11e3-81ab-4c9367dc0958")));
         QCOMPARE(post(body, h).status, 202);
     }
 
@@ -107,13 +110,20 @@ private slots:
     {
         QTest::addColumn<QString>("kind");
         QTest::addColumn<QString>("code");
-        QTest::newRow("std tampered body") << "std-tampered" << "bad_signature";
-        QTest::newRow("std wrong secret") << "std-wrong-secret" << "bad_signature";
-        QTest::newRow("std stale timestamp") << "std-stale" << "stale_timestamp";
-        QTest::newRow("std missing header") << "std-missing" << "missing_signature";
-        QTest::newRow("github tampered body") << "gh-tampered" << "bad_signature";
-        QTest::newRow("github wrong secret") << "gh-wrong-secret" << "bad_signature";
-        QTest::newRow("no signature at all") << "none" << "missing_signature";
+        QTest::newRow("std tampered body") << "std-tampered"
+                                           << "bad_signature";
+        QTest::newRow("std wrong secret") << "std-wrong-secret"
+                                          << "bad_signature";
+        QTest::newRow("std stale timestamp") << "std-stale"
+                                             << "stale_timestamp";
+        QTest::newRow("std missing header") << "std-missing"
+                                            << "missing_signature";
+        QTest::newRow("github tampered body") << "gh-tampered"
+                                              << "bad_signature";
+        QTest::newRow("github wrong secret") << "gh-wrong-secret"
+                                             << "bad_signature";
+        QTest::newRow("no signature at all") << "none"
+                                             << "missing_signature";
     }
     void rejections()
     {
@@ -122,7 +132,9 @@ private slots:
         const QByteArray body = envelope("rej-" + kind);
         const qint64 now = QDateTime::currentSecsSinceEpoch();
         const bool stale = kind == "std-stale";
-        const QByteArray secret = kind.endsWith("wrong-secret") ? QByteArray("whsec_b3RoZXJzZWNyZXRvdGhlcnNlY3JldA==") : kSecret;
+        const QByteArray secret = kind.endsWith("wrong-secret")
+                                      ? QByteArray("whsec_b3RoZXJzZWNyZXRvdGhlcnNlY3JldA==")
+                                      : kSecret;
         const QJsonObject s = sign(body, "msg_" + kind, stale ? now - 600 : now, secret);
         QList<QPair<QByteArray, QByteArray>> h;
         QByteArray sent = body;
@@ -140,17 +152,22 @@ private slots:
         QCOMPARE(r.json["error"]["code"].toString(), code);
         QVERIFY(!r.json["error"]["message"].toString().isEmpty());
         // Nothing was journaled for it.
-        QVERIFY(httpGet(m_daemon.baseUrl() + "/deliveries?id=rej-" + kind).json["deliveries"].toArray().isEmpty());
+        QVERIFY(httpGet(m_daemon.baseUrl() + "/deliveries?id=rej-" + kind)
+                    .json["deliveries"]
+                    .toArray()
+                    .isEmpty());
     }
 
     void ourSignaturesVerifyWithTheLibraries()
     {
         const QByteArray body = envelope("ours");
-        const auto std = Signer::signedHeaders(kSecret, "msg_ours", body, QDateTime::currentDateTimeUtc());
+        const auto std =
+            Signer::signedHeaders(kSecret, "msg_ours", body, QDateTime::currentDateTimeUtc());
         QJsonObject headers;
         for (const auto &h : std)
             headers.insert(QString::fromUtf8(h.first), QString::fromUtf8(h.second));
-        headers.insert("X-Hub-Signature-256", QString::fromUtf8(Signer::githubSignature(kSecret, body)));
+        headers.insert("X-Hub-Signature-256",
+                       QString::fromUtf8(Signer::githubSignature(kSecret, body)));
         const QJsonObject v = node({{"mode", "verify"},
                                     {"secret", QString::fromUtf8(kSecret)},
                                     {"body", QString::fromUtf8(body)},

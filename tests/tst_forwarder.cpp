@@ -35,7 +35,8 @@ public:
                              {"id", "p"},
                              {"status", "applied"},
                              {"format", "mutations"},
-                             {"files", QJsonArray{QJsonObject{{"path", "a.txt"}, {"action", "modified"}}}}}));
+                             {"files", QJsonArray{QJsonObject{{"path", "a.txt"},
+                                                              {"action", "modified"}}}}}));
     }
 };
 
@@ -63,7 +64,8 @@ private:
         c.role = "relay";
         c.port = 0;
         c.runnerUrl = QStringLiteral("http://127.0.0.1:%1").arg(m_server->serverPort());
-        c.stateDir = m_dir.path() + "/state-" + QString::number(QDateTime::currentMSecsSinceEpoch());
+        c.stateDir =
+            m_dir.path() + "/state-" + QString::number(QDateTime::currentMSecsSinceEpoch());
         c.backoffInitialMs = 20;
         c.backoffMaxMs = 60;
         c.maxAttempts = maxAttempts;
@@ -117,7 +119,8 @@ private slots:
     void retriesThroughServerErrorsHonouringRetryAfter()
     {
         m_runner.script.enqueue(HttpResponse::error(500, "boom", "internal error"));
-        m_runner.script.enqueue(HttpResponse::error(503, "busy", "try later").withHeader("Retry-After", "1"));
+        m_runner.script.enqueue(
+            HttpResponse::error(503, "busy", "try later").withHeader("Retry-After", "1"));
         m_engine = std::make_unique<Engine>(relayConfig());
         QVERIFY(m_engine->start().ok());
         const Delivery d = send("r1");
@@ -133,7 +136,8 @@ private slots:
         QCOMPARE(rec.events[4].detail["http_status"].toInt(), 503);
         // Retry-After: 1 was honoured between the second and third attempt.
         QVERIFY(rec.events[5].atMs - rec.events[4].atMs >= 900);
-        QVERIFY(TestSupport::readFile(m_engine->confirmationLog()->path()).contains("\"status\":\"applied\""));
+        QVERIFY(TestSupport::readFile(m_engine->confirmationLog()->path())
+                    .contains("\"status\":\"applied\""));
     }
 
     void signsEveryForwardWithTheDeliveryId()
@@ -148,13 +152,16 @@ private slots:
         QCOMPARE(QString::fromUtf8(r.header("X-Ghost-Runner-Delivery")), d.id);
         const RequestAuthenticator runnerSide("shared-secret");
         QVERIFY(runnerSide.authenticate(r.headers, r.body, QDateTime::currentDateTimeUtc()).ok());
-        QVERIFY(!RequestAuthenticator("other").authenticate(r.headers, r.body, QDateTime::currentDateTimeUtc()).ok());
+        QVERIFY(!RequestAuthenticator("other")
+                     .authenticate(r.headers, r.body, QDateTime::currentDateTimeUtc())
+                     .ok());
     }
 
     void unauthorizedShowsInHealthThenGoesDead()
     {
         for (int i = 0; i < 3; ++i)
-            m_runner.script.enqueue(HttpResponse::error(401, "bad_signature", "signature does not match"));
+            m_runner.script.enqueue(
+                HttpResponse::error(401, "bad_signature", "signature does not match"));
         m_engine = std::make_unique<Engine>(relayConfig(3));
         QVERIFY(m_engine->start().ok());
         const Delivery d = send("dead-1");
@@ -165,12 +172,15 @@ private slots:
         QVERIFY(o.error.message.contains("signature"));
         const QJsonObject h = m_engine->health().toJson("v", "relay", 0);
         QCOMPARE(h["components"]["forwarder"]["status"].toString(), QString("degraded"));
-        QVERIFY(h["components"]["forwarder"]["last_error"].toString().contains("refused our signature"));
+        QVERIFY(h["components"]["forwarder"]["last_error"].toString().contains(
+            "refused our signature"));
         QCOMPARE(h["components"]["forwarder"]["last_result"].toString(), QString("dead"));
         const QByteArray log = TestSupport::readFile(m_engine->confirmationLog()->path());
         QCOMPARE(log.count("\"status\":\"dead\""), 1);
-        QVERIFY(m_engine->renderMetrics().contains("ghost_runner_deliveries_total{status=\"dead\"} 1"));
-        QVERIFY(m_engine->renderMetrics().contains("ghost_runner_forward_attempts_total{result=\"unauthorized\"} 3"));
+        QVERIFY(
+            m_engine->renderMetrics().contains("ghost_runner_deliveries_total{status=\"dead\"} 1"));
+        QVERIFY(m_engine->renderMetrics().contains(
+            "ghost_runner_forward_attempts_total{result=\"unauthorized\"} 3"));
         // The next delivery goes through once the runner accepts again.
         const Delivery next = send("after-dead");
         QCOMPARE(waitFor(next.id).status, QString("applied"));
@@ -179,7 +189,8 @@ private slots:
 
     void redirectsAreNotFollowed()
     {
-        m_runner.script.enqueue(HttpResponse::text(302, "", "text/plain").withHeader("Location", "http://evil.invalid/"));
+        m_runner.script.enqueue(HttpResponse::text(302, "", "text/plain")
+                                    .withHeader("Location", "http://evil.invalid/"));
         m_engine = std::make_unique<Engine>(relayConfig());
         QVERIFY(m_engine->start().ok());
         const Delivery d = send("redir");
@@ -226,7 +237,8 @@ private slots:
 
     void stopMidBackoffResumesAfterRestartExactlyOnce()
     {
-        m_runner.script.enqueue(HttpResponse::error(503, "busy", "try later").withHeader("Retry-After", "3600"));
+        m_runner.script.enqueue(
+            HttpResponse::error(503, "busy", "try later").withHeader("Retry-After", "3600"));
         Config c = relayConfig();
         m_engine = std::make_unique<Engine>(c);
         QVERIFY(m_engine->start().ok());

@@ -94,8 +94,9 @@ QByteArray swHeaders(const QByteArray &id, qint64 ts, const QByteArray &body,
                      const QByteArray &secret = kSecret)
 {
     const QByteArray t = QByteArray::number(ts);
-    return "webhook-id: " + id + "\r\nwebhook-timestamp: " + t + "\r\nwebhook-signature: " +
-           Signer::standardWebhooksSignature(secret, id, t, body) + "\r\n";
+    return "webhook-id: " + id + "\r\nwebhook-timestamp: " + t +
+           "\r\nwebhook-signature: " + Signer::standardWebhooksSignature(secret, id, t, body) +
+           "\r\n";
 }
 } // namespace
 
@@ -117,20 +118,21 @@ private:
 private slots:
     void initTestCase()
     {
-        TestSupport::writeTree(m_dir.path(),
-                               {{"secret", kSecret + "\n"},
-                                {"limits.ini", "[server]\nmax_body_bytes = 4096\nmax_header_bytes = "
-                                               "8192\nmax_header_count = 50\nrequest_timeout_s = "
-                                               "1\n"},
-                                {"ws/a.txt", "original\n"}});
+        TestSupport::writeTree(
+            m_dir.path(), {{"secret", kSecret + "\n"},
+                           {"limits.ini", "[server]\nmax_body_bytes = 4096\nmax_header_bytes = "
+                                          "8192\nmax_header_count = 50\nrequest_timeout_s = "
+                                          "1\n"},
+                           {"ws/a.txt", "original\n"}});
         QVERIFY(m_daemon.start({"--port", "0", "--workspace", ws(), "--state-dir",
                                 m_dir.path() + "/state", "--secret-file", m_dir.path() + "/secret",
                                 "--config", m_dir.path() + "/limits.ini"}));
         // One delivery applied first, so that replays and conflicts have something to repeat.
         const QByteArray body = envelope("seed", "seeded");
-        const RawAnswer a = exchange(m_daemon.port(),
-                                     request("POST", "/webhook?wait=5", body,
-                                             swHeaders("msg_seed", QDateTime::currentSecsSinceEpoch(), body), false));
+        const RawAnswer a = exchange(
+            m_daemon.port(),
+            request("POST", "/webhook?wait=5", body,
+                    swHeaders("msg_seed", QDateTime::currentSecsSinceEpoch(), body), false));
         QCOMPARE(a.status, 200);
         QCOMPARE(TestSupport::readFile(ws() + "/a.txt"), QByteArray("seeded\n"));
         // The answer follows the log line and the journal; the worker drops the backup just
@@ -148,61 +150,135 @@ private slots:
         // -- the request line and headers
         QTest::newRow("garbage line") << QByteArray("GARBAGE\r\n\r\n") << 400 << "bad_request";
         QTest::newRow("no version") << QByteArray("GET /health\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("http/2.0") << QByteArray("GET /health HTTP/2.0\r\n\r\n") << 505 << "http_version_not_supported";
-        QTest::newRow("not http") << QByteArray("GET /health FTP/1.0\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("bad method token") << QByteArray("G(T /health HTTP/1.1\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("relative target") << QByteArray("GET health HTTP/1.1\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("asterisk target") << QByteArray("OPTIONS * HTTP/1.1\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("header without colon") << QByteArray("GET /health HTTP/1.1\r\nBroken\r\n\r\n") << 400 << "bad_header";
-        QTest::newRow("obs-fold") << QByteArray("GET /health HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n") << 400 << "bad_header";
-        QTest::newRow("space in name") << QByteArray("GET /health HTTP/1.1\r\nBad Name: 1\r\n\r\n") << 400 << "bad_header";
+        QTest::newRow("http/2.0") << QByteArray("GET /health HTTP/2.0\r\n\r\n") << 505
+                                  << "http_version_not_supported";
+        QTest::newRow("not http") << QByteArray("GET /health FTP/1.0\r\n\r\n") << 400
+                                  << "bad_request";
+        QTest::newRow("bad method token")
+            << QByteArray("G(T /health HTTP/1.1\r\n\r\n") << 400 << "bad_request";
+        QTest::newRow("relative target")
+            << QByteArray("GET health HTTP/1.1\r\n\r\n") << 400 << "bad_request";
+        QTest::newRow("asterisk target")
+            << QByteArray("OPTIONS * HTTP/1.1\r\n\r\n") << 400 << "bad_request";
+        QTest::newRow("header without colon")
+            << QByteArray("GET /health HTTP/1.1\r\nBroken\r\n\r\n") << 400 << "bad_header";
+        QTest::newRow("obs-fold") << QByteArray(
+                                         "GET /health HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n")
+                                  << 400 << "bad_header";
+        QTest::newRow("space in name")
+            << QByteArray("GET /health HTTP/1.1\r\nBad Name: 1\r\n\r\n") << 400 << "bad_header";
         QByteArray many = "GET /health HTTP/1.1\r\n";
         for (int i = 0; i < 60; ++i)
             many += "X-H" + QByteArray::number(i) + ": v\r\n";
         QTest::newRow("too many headers") << QByteArray(many + "\r\n") << 431 << "too_many_headers";
-        QTest::newRow("huge header") << QByteArray("GET /health HTTP/1.1\r\nX-Big: " + QByteArray(9000, 'a') + "\r\n\r\n") << 431 << "headers_too_large";
-        QTest::newRow("endless head") << QByteArray("GET /health HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << 431 << "headers_too_large";
+        QTest::newRow("huge header")
+            << QByteArray("GET /health HTTP/1.1\r\nX-Big: " + QByteArray(9000, 'a') + "\r\n\r\n")
+            << 431 << "headers_too_large";
+        QTest::newRow("endless head")
+            << QByteArray("GET /health HTTP/1.1\r\nX-Big: " + QByteArray(20000, 'a')) << 431
+            << "headers_too_large";
         // -- framing
-        QTest::newRow("length not a number") << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: abc\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("negative length") << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: -5\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("conflicting lengths") << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello") << 400 << "bad_request";
-        QTest::newRow("length and chunked") << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") << 400 << "bad_request";
-        QTest::newRow("gzip encoding") << QByteArray("POST /webhook HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") << 501 << "unsupported_transfer_encoding";
-        QTest::newRow("body over limit") << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 5000000\r\n\r\n") << 413 << "body_too_large";
-        QTest::newRow("chunked over limit") << QByteArray("POST /webhook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n" + QByteArray(4096, 'a') + "\r\n1000\r\n" + QByteArray(4096, 'a') + "\r\n0\r\n\r\n") << 413 << "body_too_large";
-        QTest::newRow("bad chunk size") << QByteArray("POST /webhook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") << 400 << "bad_request";
-        QTest::newRow("unknown expectation") << QByteArray("POST /webhook HTTP/1.1\r\nExpect: magic\r\nContent-Length: 2\r\n\r\n{}") << 417 << "expectation_failed";
-        QTest::newRow("slow body") << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"id\":") << 408 << "request_timeout";
-        QTest::newRow("slow head") << QByteArray("POST /webhook HTTP/1.1\r\nX-Slow: 1") << 408 << "request_timeout";
+        QTest::newRow("length not a number")
+            << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: abc\r\n\r\n") << 400
+            << "bad_request";
+        QTest::newRow("negative length")
+            << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: -5\r\n\r\n") << 400
+            << "bad_request";
+        QTest::newRow("conflicting lengths")
+            << QByteArray(
+                   "POST /webhook HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello")
+            << 400 << "bad_request";
+        QTest::newRow("length and chunked")
+            << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: "
+                          "chunked\r\n\r\n0\r\n\r\n")
+            << 400 << "bad_request";
+        QTest::newRow("gzip encoding")
+            << QByteArray("POST /webhook HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") << 501
+            << "unsupported_transfer_encoding";
+        QTest::newRow("body over limit")
+            << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 5000000\r\n\r\n") << 413
+            << "body_too_large";
+        QTest::newRow("chunked over limit")
+            << QByteArray("POST /webhook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n" +
+                          QByteArray(4096, 'a') + "\r\n1000\r\n" + QByteArray(4096, 'a') +
+                          "\r\n0\r\n\r\n")
+            << 413 << "body_too_large";
+        QTest::newRow("bad chunk size")
+            << QByteArray("POST /webhook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+            << 400 << "bad_request";
+        QTest::newRow("unknown expectation")
+            << QByteArray("POST /webhook HTTP/1.1\r\nExpect: magic\r\nContent-Length: 2\r\n\r\n{}")
+            << 417 << "expectation_failed";
+        QTest::newRow("slow body")
+            << QByteArray("POST /webhook HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"id\":") << 408
+            << "request_timeout";
+        QTest::newRow("slow head")
+            << QByteArray("POST /webhook HTTP/1.1\r\nX-Slow: 1") << 408 << "request_timeout";
         // -- content
-        QTest::newRow("text/plain") << request("POST", "/webhook", ok, {}, true, "text/plain") << 415 << "unsupported_media_type";
-        QTest::newRow("form encoded") << request("POST", "/webhook", "id=1", {}, true, "application/x-www-form-urlencoded") << 415 << "unsupported_media_type";
+        QTest::newRow("text/plain") << request("POST", "/webhook", ok, {}, true, "text/plain")
+                                    << 415 << "unsupported_media_type";
+        QTest::newRow("form encoded")
+            << request("POST", "/webhook", "id=1", {}, true, "application/x-www-form-urlencoded")
+            << 415 << "unsupported_media_type";
         QTest::newRow("bad json") << request("POST", "/webhook", "{\"id\":") << 400 << "bad_json";
         QTest::newRow("empty body") << request("POST", "/webhook", "") << 400 << "bad_json";
-        QTest::newRow("json array") << request("POST", "/webhook", "[1,2,3]") << 400 << "bad_envelope";
-        QTest::newRow("deep nesting") << request("POST", "/webhook", QByteArray(1500, '[') + QByteArray(1500, ']')) << 400 << "bad_json";
-        QTest::newRow("invalid utf-8") << request("POST", "/webhook", "{\"id\":\"\xc3\x28\",\"mutations\":[]}") << 400 << "bad_json";
-        QTest::newRow("missing id") << request("POST", "/webhook", "{\"mutations\":[]}") << 400 << "missing_id";
-        QTest::newRow("unknown format") << request("POST", "/webhook", "{\"id\":\"u\",\"format\":\"exe\"}") << 400 << "unknown_format";
+        QTest::newRow("json array")
+            << request("POST", "/webhook", "[1,2,3]") << 400 << "bad_envelope";
+        QTest::newRow("deep nesting")
+            << request("POST", "/webhook", QByteArray(1500, '[') + QByteArray(1500, ']')) << 400
+            << "bad_json";
+        QTest::newRow("invalid utf-8")
+            << request("POST", "/webhook", "{\"id\":\"\xc3\x28\",\"mutations\":[]}") << 400
+            << "bad_json";
+        QTest::newRow("missing id")
+            << request("POST", "/webhook", "{\"mutations\":[]}") << 400 << "missing_id";
+        QTest::newRow("unknown format")
+            << request("POST", "/webhook", "{\"id\":\"u\",\"format\":\"exe\"}") << 400
+            << "unknown_format";
         // -- authentication
-        QTest::newRow("no signature") << request("POST", "/webhook", ok, {}, false) << 401 << "missing_signature";
-        QTest::newRow("bad github signature") << request("POST", "/webhook", ok, "X-Hub-Signature-256: sha256=" + QByteArray(64, '0') + "\r\n", false) << 401 << "bad_signature";
-        QTest::newRow("github wrong secret") << request("POST", "/webhook", ok, "X-Hub-Signature-256: " + Signer::githubSignature("wrong", ok) + "\r\n", false) << 401 << "bad_signature";
-        QTest::newRow("signature of other body") << request("POST", "/webhook", ok, swHeaders("msg_t", now, envelope("other")), false) << 401 << "bad_signature";
-        QTest::newRow("stale timestamp") << request("POST", "/webhook", ok, swHeaders("msg_old", now - 400, ok), false) << 401 << "stale_timestamp";
-        QTest::newRow("future timestamp") << request("POST", "/webhook", ok, swHeaders("msg_new", now + 400, ok), false) << 401 << "stale_timestamp";
-        QTest::newRow("wrong bearer") << request("POST", "/webhook", ok, "Authorization: Bearer nope\r\n", false) << 401 << "bad_token";
-        QTest::newRow("replay needs token") << request("POST", "/deliveries/x/replay", "", {}, false) << 401 << "missing_signature";
+        QTest::newRow("no signature")
+            << request("POST", "/webhook", ok, {}, false) << 401 << "missing_signature";
+        QTest::newRow("bad github signature")
+            << request("POST", "/webhook", ok,
+                       "X-Hub-Signature-256: sha256=" + QByteArray(64, '0') + "\r\n", false)
+            << 401 << "bad_signature";
+        QTest::newRow("github wrong secret")
+            << request("POST", "/webhook", ok,
+                       "X-Hub-Signature-256: " + Signer::githubSignature("wrong", ok) + "\r\n",
+                       false)
+            << 401 << "bad_signature";
+        QTest::newRow("signature of other body")
+            << request("POST", "/webhook", ok, swHeaders("msg_t", now, envelope("other")), false)
+            << 401 << "bad_signature";
+        QTest::newRow("stale timestamp")
+            << request("POST", "/webhook", ok, swHeaders("msg_old", now - 400, ok), false) << 401
+            << "stale_timestamp";
+        QTest::newRow("future timestamp")
+            << request("POST", "/webhook", ok, swHeaders("msg_new", now + 400, ok), false) << 401
+            << "stale_timestamp";
+        QTest::newRow("wrong bearer")
+            << request("POST", "/webhook", ok, "Authorization: Bearer nope\r\n", false) << 401
+            << "bad_token";
+        QTest::newRow("replay needs token")
+            << request("POST", "/deliveries/x/replay", "", {}, false) << 401 << "missing_signature";
         // -- repeats
-        QTest::newRow("replayed webhook-id") << request("POST", "/webhook", envelope("seed", "seeded"), swHeaders("msg_seed", now, envelope("seed", "seeded")), false) << 200 << "";
-        QTest::newRow("conflicting duplicate") << request("POST", "/webhook", envelope("seed", "different")) << 409 << "conflict";
+        QTest::newRow("replayed webhook-id")
+            << request("POST", "/webhook", envelope("seed", "seeded"),
+                       swHeaders("msg_seed", now, envelope("seed", "seeded")), false)
+            << 200 << "";
+        QTest::newRow("conflicting duplicate")
+            << request("POST", "/webhook", envelope("seed", "different")) << 409 << "conflict";
         // -- routes
-        QTest::newRow("get webhook") << request("GET", "/webhook", "") << 405 << "method_not_allowed";
-        QTest::newRow("delete delivery") << request("DELETE", "/deliveries/abc", "") << 405 << "method_not_allowed";
+        QTest::newRow("get webhook")
+            << request("GET", "/webhook", "") << 405 << "method_not_allowed";
+        QTest::newRow("delete delivery")
+            << request("DELETE", "/deliveries/abc", "") << 405 << "method_not_allowed";
         QTest::newRow("unknown path") << request("POST", "/admin", ok) << 404 << "not_found";
-        QTest::newRow("dot segments") << request("GET", "/deliveries/../health", "") << 404 << "not_found";
+        QTest::newRow("dot segments")
+            << request("GET", "/deliveries/../health", "") << 404 << "not_found";
         QTest::newRow("encoded nul") << request("POST", "/webhook%00", ok) << 404 << "not_found";
-        QTest::newRow("replay unknown") << request("POST", "/deliveries/nope/replay", "") << 404 << "not_found";
+        QTest::newRow("replay unknown")
+            << request("POST", "/deliveries/nope/replay", "") << 404 << "not_found";
     }
     void hostile()
     {
@@ -225,9 +301,11 @@ private slots:
     void expectContinueIsAnswered()
     {
         const QByteArray body = envelope("continued");
-        QByteArray head = "POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
-                          kSecret + "\r\nExpect: 100-continue\r\nContent-Length: " +
-                          QByteArray::number(body.size()) + "\r\n\r\n";
+        QByteArray head =
+            "POST /webhook HTTP/1.1\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+            kSecret +
+            "\r\nExpect: 100-continue\r\nContent-Length: " + QByteArray::number(body.size()) +
+            "\r\n\r\n";
         const RawAnswer a = exchange(m_daemon.port(), head, 5000, body);
         QCOMPARE(a.interim, QByteArray("HTTP/1.1 100 Continue\r\n\r\n"));
         QCOMPARE(a.status, 202);
@@ -236,9 +314,9 @@ private slots:
     void oversizeAnsweredBeforeTheBody()
     {
         // 413 comes from Content-Length alone: nothing of the body is sent or read.
-        const RawAnswer a = exchange(m_daemon.port(),
-                                     "POST /webhook HTTP/1.1\r\nContent-Length: 104857600\r\n"
-                                     "Expect: 100-continue\r\n\r\n");
+        const RawAnswer a =
+            exchange(m_daemon.port(), "POST /webhook HTTP/1.1\r\nContent-Length: 104857600\r\n"
+                                      "Expect: 100-continue\r\n\r\n");
         QCOMPARE(a.status, 413);
         QVERIFY(a.interim.isEmpty());
     }
@@ -246,7 +324,8 @@ private slots:
     void rejectionsAreCounted()
     {
         const QByteArray metrics = httpGet(m_daemon.baseUrl() + "/metrics").body;
-        QVERIFY(metrics.contains("ghost_runner_rejected_requests_total{reason=\"body_too_large\"}"));
+        QVERIFY(
+            metrics.contains("ghost_runner_rejected_requests_total{reason=\"body_too_large\"}"));
         QVERIFY(metrics.contains("ghost_runner_rejected_requests_total{reason=\"bad_signature\"}"));
         QVERIFY(metrics.contains("ghost_runner_rejected_requests_total{reason=\"slow_client\"}"));
     }

@@ -29,8 +29,13 @@ private slots:
         QTest::addColumn<HeaderList>("headers");
         QTest::addColumn<QString>("scheme");
         const qint64 now = kNow.toSecsSinceEpoch();
-        QTest::newRow("github") << HeaderList{{"X-Hub-Signature-256", Signer::githubSignature(kSecret, kBody)}, {"X-GitHub-Delivery", "gh-1"}} << "github";
-        QTest::newRow("github lower-case name") << HeaderList{{"x-hub-signature-256", Signer::githubSignature(kSecret, kBody)}} << "github";
+        QTest::newRow("github") << HeaderList{{"X-Hub-Signature-256",
+                                               Signer::githubSignature(kSecret, kBody)},
+                                              {"X-GitHub-Delivery", "gh-1"}}
+                                << "github";
+        QTest::newRow("github lower-case name")
+            << HeaderList{{"x-hub-signature-256", Signer::githubSignature(kSecret, kBody)}}
+            << "github";
         QTest::newRow("standard webhooks") << sw(kSecret, now) << "standard-webhooks";
         QTest::newRow("sw 4 min old") << sw(kSecret, now - 240) << "standard-webhooks";
         QTest::newRow("sw 4 min ahead") << sw(kSecret, now + 240) << "standard-webhooks";
@@ -38,7 +43,10 @@ private slots:
         rotation[2].second = "v1,bm90IGl0 v2,ignored " + rotation[2].second;
         QTest::newRow("rotation list") << rotation << "standard-webhooks";
         QTest::newRow("bearer") << HeaderList{{"Authorization", "Bearer topsecret"}} << "bearer";
-        QTest::newRow("bad github but good bearer") << HeaderList{{"X-Hub-Signature-256", "sha256=00"}, {"Authorization", "Bearer topsecret"}} << "bearer";
+        QTest::newRow("bad github but good bearer")
+            << HeaderList{{"X-Hub-Signature-256", "sha256=00"},
+                          {"Authorization", "Bearer topsecret"}}
+            << "bearer";
     }
     void accepted()
     {
@@ -57,13 +65,24 @@ private slots:
         QTest::addColumn<QString>("code");
         const qint64 now = kNow.toSecsSinceEpoch();
         QTest::newRow("nothing") << HeaderList{} << kBody << "missing_signature";
-        QTest::newRow("unrelated header") << HeaderList{{"X-Other", "1"}} << kBody << "missing_signature";
-        QTest::newRow("github tampered body") << HeaderList{{"X-Hub-Signature-256", Signer::githubSignature(kSecret, kBody)}} << QByteArray(kBody + " ") << "bad_signature";
-        QTest::newRow("github wrong secret") << HeaderList{{"X-Hub-Signature-256", Signer::githubSignature("other", kBody)}} << kBody << "bad_signature";
-        QTest::newRow("github sha1 style") << HeaderList{{"X-Hub-Signature-256", "sha1=abcdef"}} << kBody << "bad_signature";
-        QTest::newRow("github empty") << HeaderList{{"X-Hub-Signature-256", ""}} << kBody << "missing_signature";
-        QTest::newRow("github upper hex") << HeaderList{{"X-Hub-Signature-256", Signer::githubSignature(kSecret, kBody).toUpper()}} << kBody << "bad_signature";
-        QTest::newRow("sw tampered body") << sw(kSecret, now) << QByteArray(R"({"id":"p2","mutations":[]})") << "bad_signature";
+        QTest::newRow("unrelated header")
+            << HeaderList{{"X-Other", "1"}} << kBody << "missing_signature";
+        QTest::newRow("github tampered body")
+            << HeaderList{{"X-Hub-Signature-256", Signer::githubSignature(kSecret, kBody)}}
+            << QByteArray(kBody + " ") << "bad_signature";
+        QTest::newRow("github wrong secret")
+            << HeaderList{{"X-Hub-Signature-256", Signer::githubSignature("other", kBody)}} << kBody
+            << "bad_signature";
+        QTest::newRow("github sha1 style")
+            << HeaderList{{"X-Hub-Signature-256", "sha1=abcdef"}} << kBody << "bad_signature";
+        QTest::newRow("github empty")
+            << HeaderList{{"X-Hub-Signature-256", ""}} << kBody << "missing_signature";
+        QTest::newRow("github upper hex")
+            << HeaderList{{"X-Hub-Signature-256",
+                           Signer::githubSignature(kSecret, kBody).toUpper()}}
+            << kBody << "bad_signature";
+        QTest::newRow("sw tampered body")
+            << sw(kSecret, now) << QByteArray(R"({"id":"p2","mutations":[]})") << "bad_signature";
         QTest::newRow("sw wrong secret") << sw("nope", now) << kBody << "bad_signature";
         QTest::newRow("sw stale 6 min") << sw(kSecret, now - 360) << kBody << "stale_timestamp";
         QTest::newRow("sw future 6 min") << sw(kSecret, now + 360) << kBody << "stale_timestamp";
@@ -85,11 +104,16 @@ private slots:
         HeaderList garbage = sw(kSecret, now);
         garbage[2].second = "v1,%%%not-base64%%%";
         QTest::newRow("sw garbage signature") << garbage << kBody << "bad_signature";
-        QTest::newRow("bearer wrong") << HeaderList{{"Authorization", "Bearer nope"}} << kBody << "bad_token";
-        QTest::newRow("bearer prefix") << HeaderList{{"Authorization", "Bearer topsecre"}} << kBody << "bad_token";
-        QTest::newRow("basic auth") << HeaderList{{"Authorization", "Basic dG9wc2VjcmV0"}} << kBody << "bad_token";
-        QTest::newRow("bearer empty") << HeaderList{{"Authorization", "Bearer "}} << kBody << "bad_token";
-        QTest::newRow("wrong secret whsec") << sw("whsec_dG9wc2VjcmV0eA==", now) << kBody << "bad_signature";
+        QTest::newRow("bearer wrong")
+            << HeaderList{{"Authorization", "Bearer nope"}} << kBody << "bad_token";
+        QTest::newRow("bearer prefix")
+            << HeaderList{{"Authorization", "Bearer topsecre"}} << kBody << "bad_token";
+        QTest::newRow("basic auth")
+            << HeaderList{{"Authorization", "Basic dG9wc2VjcmV0"}} << kBody << "bad_token";
+        QTest::newRow("bearer empty")
+            << HeaderList{{"Authorization", "Bearer "}} << kBody << "bad_token";
+        QTest::newRow("wrong secret whsec")
+            << sw("whsec_dG9wc2VjcmV0eA==", now) << kBody << "bad_signature";
     }
     void rejected()
     {
@@ -106,7 +130,8 @@ private slots:
     void openWithoutSecretKeepsDeliveryKey()
     {
         const RequestAuthenticator open;
-        const Result<AuthIdentity> id = open.authenticate({{"X-GitHub-Delivery", "d-7"}}, kBody, kNow);
+        const Result<AuthIdentity> id =
+            open.authenticate({{"X-GitHub-Delivery", "d-7"}}, kBody, kNow);
         QVERIFY(id.ok());
         QCOMPARE(id->scheme, QString("open"));
         QCOMPARE(id->deliveryKey, QString("d-7"));

@@ -9,8 +9,9 @@ private slots:
     void githubPublishedVector()
     {
         // docs.github.com "Validating webhook deliveries" test values.
-        QCOMPARE(Signer::githubSignature("It's a Secret to Everybody", "Hello, World!"),
-                 QByteArray("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+        QCOMPARE(
+            Signer::githubSignature("It's a Secret to Everybody", "Hello, World!"),
+            QByteArray("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
     }
     void standardWebhooksVector()
     {
@@ -33,7 +34,8 @@ private slots:
         QCOMPARE(h.size(), 3);
         QCOMPARE(h[0].second, QByteArray("delivery-1"));
         QCOMPARE(h[1].second, QByteArray("1700000000"));
-        QCOMPARE(h[2].second, Signer::standardWebhooksSignature("s3cret", "delivery-1", "1700000000", "{}"));
+        QCOMPARE(h[2].second,
+                 Signer::standardWebhooksSignature("s3cret", "delivery-1", "1700000000", "{}"));
     }
     void constantTimeEquals_data()
     {
