@@ -5,8 +5,10 @@
 #include "result.h"
 
 #include <QByteArray>
+#include <QList>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 struct FileState
 {
@@ -24,6 +26,16 @@ public:
     virtual Result<QString> normalize(const QString &path) const = 0;
     // Reads a normalized path; a missing file is a FileState with exists == false, not an error.
     virtual Result<FileState> read(const QString &relativePath) const = 0;
+    // read() for each of several normalized paths, in their order; a source may read them
+    // concurrently.
+    virtual QList<Result<FileState>> readMany(const QStringList &relativePaths) const
+    {
+        QList<Result<FileState>> out;
+        out.reserve(relativePaths.size());
+        for (const QString &p : relativePaths)
+            out.append(read(p));
+        return out;
+    }
 };
 
 // An in-memory tree, for tests and dry runs of pure planners.

@@ -60,7 +60,24 @@ StagedTree::Entry StagedTree::entryFromBase(const QString &path, bool keepConten
     return e;
 }
 
-void StagedTree::write(const QString &path, const QByteArray &contents)
+void StagedTree::prefetch(const QStringList &paths) const
+{
+    QStringList wanted;
+    for (const QString &p : paths) {
+        if (!m_entries.contains(p) && !m_baseReads.contains(p))
+            wanted.append(p);
+    }
+    if (wanted.isEmpty())
+        return;
+    if (m_baseReads.size() + wanted.size() > MaxRememberedReads)
+        m_baseReads.clear();
+    const QList<Result<FileState>> read = m_base.readMany(wanted);
+    for (qsizetype i = 0; i < wanted.size(); ++i)
+        m_baseReads.insert(wanted.at(i), read.at(i));
+}
+
+void StagedTree::write(const QString &path, const QByteArray &contents,
+                       std::optional<LineCounts> againstBase)
 {
     auto it = m_entries.find(path);
     if (it == m_entries.end()) {
@@ -68,7 +85,12 @@ void StagedTree::write(const QString &path, const QByteArray &contents)
         it = m_entries.insert(path, entryFromBase(path, false, &before));
         // The base is at hand now: count against it, so changeSet() need not read it again.
         if (it->baseKnown) {
-            countChangedLines(before, contents, &it->added, &it->removed);
+            if (againstBase) {
+                it->added = againstBase->added;
+                it->removed = againstBase->removed;
+            } else {
+                countChangedLines(before, contents, &it->added, &it->removed);
+            }
             it->sameAsBase = it->baseExists && before == contents;
             it->countsKnown = true;
         }

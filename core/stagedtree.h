@@ -21,7 +21,17 @@ public:
     // All take normalized paths (from normalize()).
     Result<FileState> read(const QString &path) const;
     bool exists(const QString &path) const;
-    void write(const QString &path, const QByteArray &contents);
+    // Reads paths nothing has written yet from the base in one go (concurrently where the base
+    // can), so the read()s that follow find them at hand.
+    void prefetch(const QStringList &paths) const;
+    // Line counts against the base, when the caller has computed them (on another thread).
+    struct LineCounts
+    {
+        int added = 0;
+        int removed = 0;
+    };
+    void write(const QString &path, const QByteArray &contents,
+               std::optional<LineCounts> againstBase = std::nullopt);
     void remove(const QString &path);
     void setMode(const QString &path, int mode);
     // Moves path to newPath (contents and mode); the change set reports a rename.

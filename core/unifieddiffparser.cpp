@@ -1151,6 +1151,7 @@ struct Section
     bool computed = false;
     FileState current;
     std::optional<Result<QByteArray>> contents;
+    StagedTree::LineCounts counts; // contents against current, counted with them
     QStringList notes;
 };
 
@@ -1189,8 +1190,15 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
         if (i % AheadBatch == 0) {
             // The next batch's plain sections: read here (the workspace is not for threads),
             // hunks applied on several threads.
+            const qsizetype end = std::min(patches.size(), i + AheadBatch);
+            QStringList toRead;
+            for (qsizetype k = i; k < end; ++k) {
+                if (sections[size_t(k)].plain)
+                    toRead.append(sections[size_t(k)].oldPath->value());
+            }
+            tree.prefetch(toRead);
             std::vector<qsizetype> ahead;
-            for (qsizetype k = i; k < std::min(patches.size(), i + AheadBatch); ++k) {
+            for (qsizetype k = i; k < end; ++k) {
                 Section &sec = sections[size_t(k)];
                 if (!sec.plain)
                     continue;
@@ -1208,6 +1216,9 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
                     Section &sec = sections[size_t(k)];
                     sec.contents = applyHunks(sec.current.contents, patches.at(k).hunks,
                                               sec.oldPath->value(), &sec.notes);
+                    if (sec.contents->ok())
+                        countChangedLines(sec.current.contents, sec.contents->value(),
+                                          &sec.counts.added, &sec.counts.removed);
                 },
                 16);
         }
@@ -1219,7 +1230,7 @@ Status UnifiedDiffParser::apply(const QList<FilePatch> &patches, StagedTree &tre
             if (!sec.contents->ok())
                 return sec.contents->error();
             if (sec.contents->value() != sec.current.contents)
-                tree.write(path, sec.contents->value());
+                tree.write(path, sec.contents->value(), sec.counts);
             applyMode(tree, path, fp, sec.current.mode);
             sec = Section(); // its memory is not needed any more
             continue;

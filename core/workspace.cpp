@@ -299,7 +299,49 @@ Result<FileState> Workspace::read(const QString &relativePath) const
     Location at;
     if (Status s = checkOnDisk(relativePath, *clean, false, &at); !s.ok())
         return s.error();
-    const QByteArray abs = QFile::encodeName(m_root + QLatin1Char('/') + *clean);
+    return readAt(relativePath, *clean, at);
+}
+
+QList<Result<FileState>> Workspace::readMany(const QStringList &relativePaths) const
+{
+    // The checks walk (and remember) directories, so they are made here, one after another;
+    // the reads themselves, through the handles the checks left open, then go a few at a time.
+    const PathScope scope(*this);
+    QList<Result<FileState>> out;
+    out.reserve(relativePaths.size());
+    std::vector<std::pair<QString, Location>> located(size_t(relativePaths.size()));
+    std::vector<qsizetype> toRead;
+    for (qsizetype i = 0; i < relativePaths.size(); ++i) {
+        const QString &path = relativePaths.at(i);
+        Result<QString> clean = WorkspacePath::normalize(path, m_root, m_options.allowGit);
+        if (!clean.ok()) {
+            out.append(clean.error());
+            continue;
+        }
+        auto &[cleanPath, at] = located[size_t(i)];
+        if (Status s = checkOnDisk(path, *clean, false, &at); !s.ok()) {
+            out.append(s.error());
+            continue;
+        }
+        cleanPath = std::move(*clean);
+        out.append(FileState());
+        toRead.push_back(i);
+    }
+    ParallelFor::run(
+        qsizetype(toRead.size()),
+        [&](qsizetype k) {
+            const qsizetype i = toRead[size_t(k)];
+            const auto &[cleanPath, at] = located[size_t(i)];
+            out[i] = readAt(relativePaths.at(i), cleanPath, at);
+        },
+        16);
+    return out;
+}
+
+Result<FileState> Workspace::readAt(const QString &relativePath, const QString &clean,
+                                    Location at) const
+{
+    const QByteArray abs = QFile::encodeName(m_root + QLatin1Char('/') + clean);
     FileState s;
     struct stat st;
     int rc = -1;
@@ -307,7 +349,7 @@ Result<FileState> Workspace::read(const QString &relativePath) const
         rc = ::fstatat(at.dirFd, at.name.constData(), &st, AT_SYMLINK_NOFOLLOW);
         if (rc == 0 && S_ISLNK(st.st_mode)) {
             // The file itself is a symlink: allowed when it stays inside; read through it.
-            if (Status c = checkSymlinkAt(relativePath, *clean, QFile::decodeName(abs)); !c.ok())
+            if (Status c = checkSymlinkAt(relativePath, clean, QFile::decodeName(abs)); !c.ok())
                 return c.error();
             at.dirFd = -1;
             rc = ::stat(abs.constData(), &st);

@@ -37,6 +37,8 @@ public:
 
     Result<QString> normalize(const QString &path) const override;
     Result<FileState> read(const QString &relativePath) const override;
+    // The paths checked one after another, then read a few at a time.
+    QList<Result<FileState>> readMany(const QStringList &relativePaths) const override;
 
     // While one is open (a plan, a commit), each directory on the way to a file is checked once:
     // one found to be a real directory inside the root (no symlink) is opened with O_NOFOLLOW and
@@ -83,6 +85,9 @@ private:
     Status checkOnDisk(const QString &path, const QString &clean, bool checkLast,
                        Location *where) const;
     Status checkSymlinkAt(const QString &path, const QString &clean, const QString &abs) const;
+    // read() after its checks: only system calls on `at` and the path, so safe on any thread
+    // while the PathScope that verified `at` is open.
+    Result<FileState> readAt(const QString &relativePath, const QString &clean, Location at) const;
     int verifiedDir(const QString &relativeDir, int parentFd, const QString &name) const;
     void forgetDirs() const;
     QString txnRecordPath(const QString &txnId) const;

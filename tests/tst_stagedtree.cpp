@@ -2,6 +2,28 @@
 
 #include <QTest>
 
+namespace {
+// Counts how the tree reaches its base.
+class CountingSource final : public FileSource
+{
+public:
+    MemoryFileSource files;
+    mutable int reads = 0;
+    mutable QStringList readTogether;
+    Result<QString> normalize(const QString &path) const override { return files.normalize(path); }
+    Result<FileState> read(const QString &path) const override
+    {
+        ++reads;
+        return files.read(path);
+    }
+    QList<Result<FileState>> readMany(const QStringList &paths) const override
+    {
+        readTogether += paths;
+        return files.readMany(paths);
+    }
+};
+} // namespace
+
 class tst_StagedTree : public QObject
 {
     Q_OBJECT
@@ -37,6 +59,31 @@ private slots:
         QCOMPARE(cs.changes[2].linesAdded, 1);
         QCOMPARE(cs.changes[2].linesRemoved, 1);
         QCOMPARE(cs.changes[3].action, FileChange::Action::Added);
+    }
+    // prefetch() reads what nothing has written in one readMany(); read() then finds it at hand.
+    // Counts given to write() are the ones the change set reports.
+    void prefetchAndGivenCounts()
+    {
+        CountingSource base;
+        base.files.setFile("a.txt", "1\n2\n3\n");
+        base.files.setFile("b.txt", "b\n");
+        StagedTree tree(base);
+        tree.write("b.txt", "B\n");
+        const int before = base.reads;
+        tree.prefetch({"a.txt", "b.txt", "missing.txt"});
+        QCOMPARE(base.readTogether, (QStringList{"a.txt", "missing.txt"}));
+        QCOMPARE(tree.read("a.txt")->contents, QByteArray("1\n2\n3\n"));
+        QVERIFY(!tree.exists("missing.txt"));
+        QCOMPARE(base.reads, before);
+        tree.prefetch({"a.txt"}); // already at hand
+        QCOMPARE(base.readTogether.size(), 2);
+        tree.write("a.txt", "1\nX\n3\n", StagedTree::LineCounts{7, 5});
+        const ChangeSet cs = tree.changeSet().value();
+        QCOMPARE(cs.changes.size(), 2);
+        QCOMPARE(cs.changes[0].path, QString("a.txt"));
+        QCOMPARE(cs.changes[0].linesAdded, 7);
+        QCOMPARE(cs.changes[0].linesRemoved, 5);
+        QCOMPARE(base.reads, before);
     }
     void createThenDeleteIsNothing()
     {

@@ -624,6 +624,13 @@ private slots:
         const Result<FileState> r = ws.read(path);
         QVERIFY2(!r.ok(), "read must be refused");
         expectRefusal(r.error(), "read");
+        // Among others read together (checked one by one, read concurrently): refused alike.
+        const QList<Result<FileState>> many = ws.readMany({"real.txt", path, "sub/inner.txt"});
+        QCOMPARE(many.size(), 3);
+        QCOMPARE(many[0]->contents, QByteArray("real\n"));
+        QVERIFY2(!many[1].ok(), "readMany must refuse it too");
+        expectRefusal(many[1].error(), "readMany");
+        QCOMPARE(many[2]->contents, QByteArray("inner\n"));
         if (!readOnly) {
             const Result<QString> n = ws.normalize(path);
             QVERIFY2(!n.ok(), qPrintable(n.ok() ? *n : QString()));
@@ -709,6 +716,46 @@ private slots:
         QVERIFY(ws.commit(changes({added("sublink/new.txt", "n\n")}), "t").ok());
         ws.finalize("t");
         QCOMPARE(TestSupport::readFile(m_root + "/sub/new.txt"), QByteArray("n\n"));
+    }
+
+    // readMany() answers what read() answers for each path, in order, while reading many at once.
+    void readManyMatchesRead()
+    {
+        Tree initial;
+        QStringList paths;
+        for (int i = 0; i < 120; ++i) {
+            const QString p = QStringLiteral("d%1/f%2.txt").arg(i % 7).arg(i);
+            initial.insert(p, QByteArray::number(i).repeated(i + 1) + '\n');
+            paths << p;
+        }
+        TestSupport::writeTree(m_root, initial);
+        QCOMPARE(::symlink("d0/f0.txt", QFile::encodeName(m_root + "/inlink").constData()), 0);
+        QCOMPARE(::chmod(QFile::encodeName(m_root + "/d3/f3.txt").constData(), 0750), 0);
+        paths << "inlink"
+              << "missing.txt"
+              << "d1"
+              << "../x"
+              << "nodir/x.txt";
+        Workspace ws(m_root, options());
+        const QList<Result<FileState>> many = ws.readMany(paths);
+        QCOMPARE(many.size(), paths.size());
+        for (qsizetype i = 0; i < paths.size(); ++i) {
+            const Result<FileState> one = ws.read(paths[i]);
+            QCOMPARE(many[i].ok(), one.ok());
+            if (!one.ok()) {
+                QCOMPARE(many[i].error().code, one.error().code);
+                continue;
+            }
+            QCOMPARE(many[i]->exists, one->exists);
+            QCOMPARE(many[i]->contents, one->contents);
+            QCOMPARE(many[i]->mode, one->mode);
+        }
+        QCOMPARE(many[3]->mode, 0750);
+        QCOMPARE(many[120]->contents, QByteArray("0\n"));
+        QVERIFY(!many[121]->exists);
+        QCOMPARE(many[122].error().code, QString("path_invalid"));
+        QCOMPARE(many[123].error().code, QString("path_outside_workspace"));
+        QVERIFY(!many[124]->exists);
     }
 
     void readReportsModeAndContents()
