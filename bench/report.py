@@ -382,17 +382,19 @@ if any(lat.values()):
             if fl and fl["p50_ms"] < p50:
                 text += (" The Flask pipeline syncs nothing, which is how it is faster here (p50 %s ms), and what "
                          "it gives up: what it answered can be lost with the page cache." % f2(fl["p50_ms"]))
-            text += (" The syncs are one after the other: the intake's WAL flush before the delivery is "
-                     "applied, the workspace's temporary files and its transaction record during the apply, "
-                     "the confirmation line after it. What would close the gap without relaxing durability "
-                     "is fewer of them on the path, or overlapping ones: (a) overlap the intake flush with "
-                     "the apply: start applying a delivery once it is committed, and hold only its "
-                     "confirmation line until the flush has finished%s; (b) the transaction record's "
-                     "file-and-directory fsync pair (`Workspace::writeRecord`: a `QSaveFile` commit, then an "
-                     "fsync of `STATE/txn`) could become one fdatasync of a record file kept open and "
-                     "rewritten in place; (c) issue the temporary files' fsyncs and the record's "
-                     "concurrently rather than one after another." % (
-                         (" (worth up to the flush's %s ms here)" % f2(flush_ms)) if flush_ms else ""))
+            text += (" Syncs that need not wait for each other already overlap: the executor starts on a "
+                     "delivery once it is committed, while the intake's WAL flush runs (%s; only the "
+                     "confirmation line waits for that flush), and the workspace's temporary files are "
+                     "fsynced while the transaction record is written (one slot file rewritten in place, "
+                     "one fdatasync). What is left in series are the syncs each of which must be on "
+                     "disk before the next step may claim it: the new files and their record before the "
+                     "renames, the directory after the renames, and the confirmation line, which says "
+                     "the change is there. What would close the gap without relaxing durability: a disk "
+                     "whose syncs cost less (the tmpfs row is the same code without them), or taking the "
+                     "directory's sync off the path by writing the line while it is in flight and having "
+                     "recovery check a logged delivery's files against hashes in its record, which "
+                     "changes the crash contract (docs/architecture.md) and is not done." % (
+                         ("%s ms each in this trace" % f2(flush_ms)) if flush_ms else "not traced this run"))
             if per_sync:
                 room = (2.0 - floor) / per_sync if floor is not None else 2.0 / per_sync
                 text += (" At this run's %s ms per sync, each one taken off the path is worth about that "
