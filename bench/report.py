@@ -475,8 +475,8 @@ if gen:
             env = (incl("PatchInput::toEnvelope") or 0) + (incl("Envelope::parse") or 0)
             parts = []
             for label_, name in (("parsing and matching the diff (`UnifiedDiffParser::apply`)", "UnifiedDiffParser::apply"),
-                                 ("reading the files through the sandbox (`Workspace::read`: each directory "
-                                  "checked once, each file's own name every time)", "Workspace::read"),
+                                 ("reading the files through the sandbox (`Workspace::readMany`: the paths checked "
+                                  "one after another, the files read a few at a time)", "Workspace::read"),
                                  ("staging the new contents (`StagedTree::write`, `StagedTree::changeSet`)", "StagedTree::"),
                                  ("writing them (`Workspace::commit`: temporary file, fsync, rename, hard-link backup)", "Workspace::commit")):
                 v = incl(name)
@@ -490,8 +490,9 @@ if gen:
                 "per directory (`Workspace::PathScope`), and files are already read, planned and written a few "
                 "at a time (`core/parallelfor.*`); unlike `git apply`, every new file is fsynced before its "
                 "rename and the old one kept as a backup until the outcome is logged. What would close it: "
-                "less CPU in locating hunks, the largest share, and fewer system calls per file in the "
-                "commit; on this machine the two tools' times also move by several percent between runs, so "
+                "parsing the diff on several threads (one pass on one thread now), and fewer directory "
+                "changes per modified file in the commit (four: temporary file, backup link, rename, backup "
+                "unlink, against git's two: unlink, create), which the backup needs; on this machine the two tools' times also move by several percent between runs, so "
                 "compare more than one." % (
                     f0(med["gr"]["ms"]), f0(med["git"]["ms"]), ratio(med["gr"]["ms"], med["git"]["ms"], 2),
                     f0(med.get("patch", {}).get("ms")), f0(med["gr"]["user"]), f0(med["gr"]["sys"]),
