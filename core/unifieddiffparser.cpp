@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 // ---------------------------------------------------------------------------------------------
@@ -368,26 +369,18 @@ bool hasSinglePrefix(const QString &name)
 class Parser
 {
 public:
-    // borrow: hunk lines may point into diff (no copies), which must then outlive the result.
-    Parser(const QByteArray &diff, const UnifiedDiffParser::Options &o, bool borrow)
-        : m_options(o), m_borrow(borrow)
-    {
-        // Lines as views into diff, which outlives the parser; the final "\n" ends the last
-        // line, it does not start one.
-        const char *const data = diff.constData();
-        const qsizetype size = diff.size();
-        m_lines.reserve(size / 48 + 16); // a guess: counting them costs more than a regrowth
-        for (qsizetype pos = 0; pos < size;) {
-            const void *nl = std::memchr(data + pos, '\n', size_t(size - pos));
-            const qsizetype end = nl ? static_cast<const char *>(nl) - data : size;
-            m_lines.append(view(data + pos, end - pos));
-            pos = end + 1;
-        }
-    }
+    // The sections in lines [begin, end) of a diff split by splitLines(). borrow: hunk lines may
+    // point into the diff (no copies), which must then outlive the result.
+    Parser(const QList<QByteArray> &lines, const UnifiedDiffParser::Options &o, bool borrow,
+           int begin, int end)
+        : m_options(o), m_borrow(borrow), m_lines(lines), m_i(begin), m_end(end)
+    {}
 
-    Result<QList<FilePatch>> run()
+    // Only the loop here stops at `end`: whatever reads a section stops at the next "diff "
+    // line by itself, and may look past it as it would in one pass over the whole diff.
+    Status run()
     {
-        while (m_i < m_lines.size()) {
+        while (m_i < m_end) {
             const QByteArray l = line(m_i);
             Status s;
             if (l.startsWith("diff --git "))
@@ -404,14 +397,12 @@ public:
             else
                 ++m_i; // commit messages, "diff -u" lines, "Index:" lines: not ours to read
             if (!s.ok())
-                return s.error();
+                return s;
         }
-        if (m_patches.isEmpty())
-            return patchError("bad_patch",
-                              QStringLiteral("the patch contains no file sections (no \"diff "
-                                             "--git\" line and no \"---\"/\"+++\" header pair)"));
-        return m_patches;
+        return {};
     }
+    QList<FilePatch> &patches() { return m_patches; }
+    int position() const { return m_i; }
 
 private:
     QByteArray line(int k) const { return chompCrView(m_lines[k]); }
@@ -871,11 +862,78 @@ private:
 
     UnifiedDiffParser::Options m_options;
     bool m_borrow = false;
-    QList<QByteArray> m_lines;
+    const QList<QByteArray> &m_lines;
     QList<HunkLine> m_hunkLines; // readHunkBody()'s scratch
     int m_i = 0;
+    int m_end = 0;
     QList<FilePatch> m_patches;
 };
+
+// A diff's lines as views into it; the final "\n" ends the last line, it does not start one.
+QList<QByteArray> splitLines(const QByteArray &diff)
+{
+    QList<QByteArray> lines;
+    const char *const data = diff.constData();
+    const qsizetype size = diff.size();
+    lines.reserve(size / 48 + 16); // a guess: counting them costs more than a regrowth
+    for (qsizetype pos = 0; pos < size;) {
+        const void *nl = std::memchr(data + pos, '\n', size_t(size - pos));
+        const qsizetype end = nl ? static_cast<const char *>(nl) - data : size;
+        lines.append(view(data + pos, end - pos));
+        pos = end + 1;
+    }
+    return lines;
+}
+
+constexpr int MaxPieces = 8;
+
+Result<QList<FilePatch>> parseDiff(const QByteArray &diff, const UnifiedDiffParser::Options &o,
+                                   bool borrow)
+{
+    const QList<QByteArray> lines = splitLines(diff);
+    const int count = int(lines.size());
+    // Every "diff --git" line starts a section of its own in one pass too (hunk bodies, extended
+    // headers and binary data all end at one), so pieces that begin at such lines parse to the
+    // same sections, and the first piece that fails has the error one pass would stop at.
+    std::vector<int> starts{0};
+    if (count >= std::max(1, o.piecewiseFromLines)) {
+        const int step = std::max(1, count / MaxPieces);
+        for (int k = step; k < count; ++k) {
+            if (chompCrView(lines[k]).startsWith("diff --git ")) {
+                starts.push_back(k);
+                k += step - 1;
+            }
+        }
+    }
+    starts.push_back(count);
+    std::vector<std::unique_ptr<Parser>> pieces;
+    for (size_t i = 0; i + 1 < starts.size(); ++i)
+        pieces.push_back(std::make_unique<Parser>(lines, o, borrow, starts[i], starts[i + 1]));
+    std::vector<Status> parsed(pieces.size());
+    ParallelFor::run(
+        qsizetype(pieces.size()),
+        [&](qsizetype i) { parsed[size_t(i)] = pieces[size_t(i)]->run(); }, 1);
+    QList<FilePatch> all;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+        if (!parsed[i].ok())
+            return parsed[i].error();
+        if (pieces[i]->position() > starts[i + 1]) {
+            // A section read on into the next piece (which the reasoning above rules out): in
+            // one pass after all, rather than a section twice.
+            Parser whole(lines, o, borrow, 0, count);
+            if (Status s = whole.run(); !s.ok())
+                return s.error();
+            all = std::move(whole.patches());
+            break;
+        }
+        all += std::move(pieces[i]->patches());
+    }
+    if (all.isEmpty())
+        return patchError("bad_patch",
+                          QStringLiteral("the patch contains no file sections (no \"diff "
+                                         "--git\" line and no \"---\"/\"+++\" header pair)"));
+    return all;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Applying hunks to one file's lines
@@ -994,13 +1052,13 @@ bool UnifiedDiffParser::looksLike(const QByteArray &text)
 
 Result<QList<FilePatch>> UnifiedDiffParser::parse(const QByteArray &diff, const Options &o)
 {
-    return Parser(diff, o, false).run();
+    return parseDiff(diff, o, false);
 }
 
 Status UnifiedDiffParser::apply(const QByteArray &diff, StagedTree &tree, const Options &o)
 {
     // The patches' lines point into diff, which lives until this returns.
-    const Result<QList<FilePatch>> patches = Parser(diff, o, true).run();
+    const Result<QList<FilePatch>> patches = parseDiff(diff, o, true);
     if (!patches.ok())
         return patches.error();
     return apply(patches.value(), tree);

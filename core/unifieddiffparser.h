@@ -68,6 +68,8 @@ struct FilePatch
 struct UnifiedDiffOptions
 {
     int strip = -1; // -1: strip a/ b/ (and git's other one-letter) prefixes like -p1, else -p0
+    // A diff of at least this many lines is parsed in pieces, a few at a time (same result).
+    int piecewiseFromLines = 20000;
 };
 
 class UnifiedDiffParser

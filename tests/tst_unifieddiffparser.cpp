@@ -2,6 +2,7 @@
 #include "unifieddiffparser.h"
 
 #include <QTest>
+#include <limits>
 
 using Tree = QMap<QString, QByteArray>;
 Q_DECLARE_METATYPE(Tree)
@@ -10,6 +11,59 @@ namespace {
 const QByteArray abc = "alpha\nbeta\ngamma\n";
 // Ten numbered lines, for offsets and multi-hunk cases.
 const QByteArray ten = "l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\nl9\nl10\n";
+
+// Everything parse() says about a diff, as text, to compare two parses of it.
+QString describe(const Result<QList<FilePatch>> &r)
+{
+    if (!r.ok())
+        return QStringLiteral("error %1 %2 %3 %4")
+            .arg(r.error().code, r.error().file, QString::number(r.error().hunk),
+                 r.error().message);
+    QString out;
+    for (const FilePatch &f : *r) {
+        out += QStringLiteral(
+                   "file %1 -> %2 git%3 new%4 del%5 ren%6 copy%7 bin%8 %9 %10 %11 %12 @%13\n")
+                   .arg(f.oldPath, f.newPath)
+                   .arg(f.isGit)
+                   .arg(f.isNew)
+                   .arg(f.isDelete)
+                   .arg(f.isRename)
+                   .arg(f.isCopy)
+                   .arg(f.isBinary)
+                   .arg(f.oldMode.value_or(-1))
+                   .arg(f.newMode.value_or(-1))
+                   .arg(f.similarity)
+                   .arg(f.dissimilarity)
+                   .arg(f.diffLine);
+        for (const Hunk &h : f.hunks) {
+            out += QStringLiteral("hunk %1,%2 %3,%4 (%5,%6) %7 @%8\n")
+                       .arg(h.oldStart)
+                       .arg(h.oldCount)
+                       .arg(h.newStart)
+                       .arg(h.newCount)
+                       .arg(h.declaredOldCount)
+                       .arg(h.declaredNewCount)
+                       .arg(QString::fromUtf8(h.section))
+                       .arg(h.diffLine);
+            for (const HunkLine &l : h.lines)
+                out += QLatin1Char(l.kind) + QString::fromUtf8(l.text) +
+                       (l.cr ? QStringLiteral("<CR>") : QString()) +
+                       (l.noNewline ? QStringLiteral("<NONL>") : QString()) + QLatin1Char('\n');
+        }
+    }
+    return out;
+}
+
+// A diff parsed in one pass and in pieces of a few lines each gives the same sections.
+void verifyPiecewiseParse(const QByteArray &diff)
+{
+    UnifiedDiffParser::Options onePass;
+    onePass.piecewiseFromLines = std::numeric_limits<int>::max();
+    UnifiedDiffParser::Options pieces;
+    pieces.piecewiseFromLines = 1;
+    QCOMPARE(describe(UnifiedDiffParser::parse(diff, pieces)),
+             describe(UnifiedDiffParser::parse(diff, onePass)));
+}
 } // namespace
 
 class tst_UnifiedDiffParser : public QObject
@@ -248,6 +302,7 @@ private slots:
         QVERIFY(UnifiedDiffParser::looksLike(diff));
         TestSupport::verifyStagedApply(
             before, [&](StagedTree &t) { return UnifiedDiffParser::apply(diff, t); }, after, notes);
+        verifyPiecewiseParse(diff);
     }
 
     void fails_data()
@@ -386,6 +441,7 @@ private slots:
         QCOMPARE(s.error().file, file);
         QCOMPARE(s.error().hunk, hunk);
         QVERIFY2(s.error().message.contains(message), qPrintable(s.error().message));
+        verifyPiecewiseParse(diff);
     }
 
     // Plain modifications of a large diff are applied ahead, a batch at a time on several
@@ -421,6 +477,13 @@ private slots:
         after[name(10)].replace("LINE 5\n", "LINE 5 again\n");
         TestSupport::verifyStagedApply(
             before, [&](StagedTree &t) { return UnifiedDiffParser::apply(diff, t); }, after, notes);
+        // In pieces of a few hundred lines, on several threads: the same sections.
+        verifyPiecewiseParse(diff);
+        UnifiedDiffParser::Options pieces;
+        pieces.piecewiseFromLines = 1;
+        TestSupport::verifyStagedApply(
+            before, [&](StagedTree &t) { return UnifiedDiffParser::apply(diff, t, pieces); }, after,
+            notes);
 
         // Two sections that cannot apply: the error is the first one's.
         Tree broken = before;

@@ -27,6 +27,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FuzzCheck::requireWellFormed(parsed.error());
     }
 
+    // Parsed in pieces, as a long diff is: the same sections, or the same error.
+    UnifiedDiffParser::Options pieces;
+    pieces.piecewiseFromLines = 1;
+    const Result<QList<FilePatch>> piecewise = UnifiedDiffParser::parse(diff, pieces);
+    if (piecewise.ok() != parsed.ok())
+        abort();
+    if (!parsed.ok() && piecewise.error().message != parsed.error().message)
+        abort();
+    if (parsed.ok()) {
+        if (piecewise->size() != parsed->size())
+            abort();
+        for (qsizetype i = 0; i < parsed->size(); ++i) {
+            const FilePatch &a = parsed->at(i);
+            const FilePatch &b = piecewise->at(i);
+            if (a.oldPath != b.oldPath || a.newPath != b.newPath || a.diffLine != b.diffLine ||
+                a.hunks.size() != b.hunks.size() || a.added() != b.added() ||
+                a.removed() != b.removed())
+                abort();
+        }
+    }
+
     StagedTree tree(base);
     FuzzCheck::requireApplied(UnifiedDiffParser::apply(diff, tree), tree);
     return 0;
