@@ -327,12 +327,13 @@ QList<Result<FileState>> Workspace::readMany(const QStringList &relativePaths) c
         out.append(FileState());
         toRead.push_back(i);
     }
+    Result<FileState> *const cells = out.data(); // detached here, not on the threads
     ParallelFor::run(
         qsizetype(toRead.size()),
         [&](qsizetype k) {
             const qsizetype i = toRead[size_t(k)];
             const auto &[cleanPath, at] = located[size_t(i)];
-            out[i] = readAt(relativePaths.at(i), cleanPath, at);
+            cells[i] = readAt(relativePaths.at(i), cleanPath, at);
         },
         16);
     return out;
