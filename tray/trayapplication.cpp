@@ -5,6 +5,7 @@
 #include "deliverieswindow.h"
 #include "desktopnotifications.h"
 #include "engine.h"
+#include "inifile.h"
 #include "secretstore.h"
 #include "selftest.h"
 #include "settingsdialog.h"
@@ -491,19 +492,20 @@ Status TrayApplication::applySettings(const TraySettings &s)
         next.secret = s.secret;
     const bool roleChanged = s.role != next.role;
 
-    // Saved in the daemon's own INI format, so `ghost-runner serve --config` reads the same file.
+    // Saved in the daemon's own INI format, so `ghost-runner serve --config` reads the same file;
+    // set in place, so the comments and keys someone wrote there stay.
     if (!m_options.configFile.isEmpty()) {
         QDir().mkpath(QFileInfo(m_options.configFile).absolutePath());
-        QSettings file(m_options.configFile, QSettings::IniFormat);
-        file.setValue(QStringLiteral("server/bind"), next.bind);
-        file.setValue(QStringLiteral("server/port"), next.port);
-        file.setValue(QStringLiteral("server/role"), s.role);
-        file.setValue(QStringLiteral("paths/workspace"), next.workspace);
+        QList<IniFile::Assignment> keys{{QStringLiteral("server/bind"), next.bind},
+                                        {QStringLiteral("server/port"), QString::number(next.port)},
+                                        {QStringLiteral("server/role"), s.role},
+                                        {QStringLiteral("paths/workspace"), next.workspace}};
         if (!next.runnerUrl.isEmpty())
-            file.setValue(QStringLiteral("relay/runner_url"), next.runnerUrl);
+            keys.append({QStringLiteral("relay/runner_url"), next.runnerUrl});
         if (!next.secretFile.isEmpty())
-            file.setValue(QStringLiteral("auth/secret_file"), next.secretFile);
-        file.sync();
+            keys.append({QStringLiteral("auth/secret_file"), next.secretFile});
+        if (Status st = IniFile::setValues(m_options.configFile, keys); !st.ok())
+            return st;
     }
 
     if (m_engine && m_engine->isRunning()) {

@@ -1,11 +1,13 @@
 // The tray menu's contents for each state, and TrayApplication over a real in-process engine:
 // a failed patch turns the icon to failing, lists the delivery and notifies with its patch id;
 // a port in use is reported, not fatal. Offscreen: no tray host, so the logic is what is tested.
+#include "config.h"
 #include "engine.h"
 #include "trayapplication.h"
 #include "trayicon.h"
 
 #include <QAction>
+#include <QFile>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -24,6 +26,7 @@ private slots:
     void inProcessFailedPatchNotifies();
     void portInUseIsShownAndNotified();
     void pauseFromTheMenu();
+    void settingsKeepWhatTheFileHad();
 
 private:
     static QAction *action(QMenu *menu, const QString &name);
@@ -239,6 +242,48 @@ void tst_TrayMenu::pauseFromTheMenu()
                 .toBool());
     action(tray.trayIcon()->menu(), "pause")->trigger();
     QTRY_COMPARE(tray.state(), TrayState::Ok);
+}
+
+// Settings are set in the configuration file in place: what someone wrote there stays, and the
+// daemon reads the result. A file that cannot be written is an error in the dialog, not silence.
+void tst_TrayMenu::settingsKeepWhatTheFileHad()
+{
+    QTemporaryDir dir;
+    TrayApplication::Options o = options(dir);
+    QFile f(o.configFile);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("# my runner; do not lose this\n[server]\nport = 0 ; any free port\n"
+            "max_queue = 500\n\n[executor]\nstart_paused = false\n");
+    f.close();
+    TrayApplication tray(o);
+    QVERIFY(tray.start().ok());
+    TraySettings s;
+    s.bind = "127.0.0.1";
+    s.port = 0;
+    s.role = "all-in-one";
+    s.workspace = dir.path() + "/ws";
+    const Status applied = tray.applySettings(s);
+    QVERIFY2(applied.ok(), qPrintable(applied.error().message));
+    QFile back(o.configFile);
+    QVERIFY(back.open(QIODevice::ReadOnly));
+    const QByteArray text = back.readAll();
+    QVERIFY2(
+        text.startsWith("# my runner; do not lose this\n[server]\nport = 0\nmax_queue = 500\n"),
+        text.constData());
+    QVERIFY2(text.contains("\n[executor]\nstart_paused = false\n"), text.constData());
+    QVERIFY2(text.contains("workspace = " + dir.path().toUtf8() + "/ws\n"), text.constData());
+    Config c;
+    QVERIFY(c.loadFile(o.configFile).ok());
+    QCOMPARE(c.maxQueue, 500);
+    QCOMPARE(c.workspace, dir.path() + "/ws");
+
+    // A configuration file where a directory is: the dialog hears why.
+    TrayApplication::Options blocked = options(dir);
+    blocked.configFile = dir.path() + "/ws";
+    TrayApplication other(blocked);
+    const Status refused = other.applySettings(s);
+    QVERIFY(!refused.ok());
+    QCOMPARE(refused.error().code, QString("config_not_saved"));
 }
 
 QTEST_MAIN(tst_TrayMenu)
