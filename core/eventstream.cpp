@@ -1,6 +1,7 @@
 #include "eventstream.h"
 
 #include <QJsonDocument>
+#include <QJsonObject>
 
 EventStream::EventStream(QObject *parent) : QObject(parent)
 {
@@ -25,8 +26,20 @@ void EventStream::subscribe(HttpConnection *connection, qint64 lastEventId)
                                   {"X-Accel-Buffering", "no"}});
     connection->write("retry: 2000\n\n");
     if (lastEventId > 0) {
+        // Events the client has not seen may be gone: older than the backlog keeps, or from
+        // before a restart (ids start again at 1, so the client's is ahead of ours). It is told
+        // to read the current state again (GET /deliveries, GET /health), then gets what is kept.
+        const qint64 oldest = m_backlog.empty() ? m_nextId : m_backlog.front().id;
+        const bool restarted = lastEventId >= m_nextId;
+        if (restarted || lastEventId + 1 < oldest) {
+            const QJsonObject gap{{"reason", restarted ? "restarted" : "missed"},
+                                  {"last_event_id", lastEventId},
+                                  {"oldest_kept", oldest}};
+            connection->write("event: resync\ndata: " +
+                              QJsonDocument(gap).toJson(QJsonDocument::Compact) + "\n\n");
+        }
         for (const Event &e : std::as_const(m_backlog)) {
-            if (e.id > lastEventId)
+            if (restarted || e.id > lastEventId)
                 connection->write(e.text);
         }
     }

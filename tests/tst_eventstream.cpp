@@ -209,7 +209,8 @@ private slots:
         QTest::newRow("missed the last three") << qint64(2) << QList<qint64>{3, 4, 5};
         QTest::newRow("missed one") << qint64(4) << QList<qint64>{5};
         QTest::newRow("missed none") << qint64(5) << QList<qint64>{};
-        QTest::newRow("from the future") << qint64(99) << QList<qint64>{};
+        // Ahead of the stream: the daemon restarted and its ids started again; all it kept is new.
+        QTest::newRow("from the future") << qint64(99) << QList<qint64>{1, 2, 3, 4, 5};
     }
     void replayAfterLastEventId()
     {
@@ -222,6 +223,12 @@ private slots:
         publishDelivery(6); // the live event comes after the replayed ones, in order
         QTRY_VERIFY_WITH_TIMEOUT(c.ids().contains(6), 2000);
         QCOMPARE(c.ids(), replayed + QList<qint64>{6});
+        // Nothing was lost here, except across the restart, which the client is told about.
+        QCOMPARE(c.streamText().contains("event: resync\n"), lastEventId == 99);
+        if (lastEventId == 99)
+            QVERIFY(c.streamText().startsWith(
+                "retry: 2000\n\nevent: resync\ndata: "
+                "{\"last_event_id\":99,\"oldest_kept\":1,\"reason\":\"restarted\"}\n\nid: 1\n"));
         if (!replayed.isEmpty())
             QCOMPARE(c.events().first().data.value("id").toString(),
                      QString("patch-%1").arg(replayed.first()));
@@ -234,6 +241,14 @@ private slots:
         SseClient c(port(), 1);
         QTRY_COMPARE_WITH_TIMEOUT(c.events().size(), 1000, 2000);
         QCOMPARE(c.ids(), range(6, 1005));
+        // 2 to 5 are gone: the client hears so before what is kept, and can read the state again.
+        QVERIFY(c.streamText().startsWith(
+            "retry: 2000\n\nevent: resync\ndata: "
+            "{\"last_event_id\":1,\"oldest_kept\":6,\"reason\":\"missed\"}\n\nid: 6\n"));
+        // One that missed nothing kept is not told anything.
+        SseClient recent(port(), 5);
+        QTRY_COMPARE_WITH_TIMEOUT(recent.events().size(), 1000, 2000);
+        QVERIFY(!recent.streamText().contains("resync"));
     }
 
     void clientsThatLeaveAreDropped()
