@@ -31,6 +31,8 @@ private slots:
 private:
     static QAction *action(QMenu *menu, const QString &name);
     static TrayApplication::Options options(QTemporaryDir &dir, int port = 0);
+    // What the settings dialog gives for an all-in-one engine on a free port.
+    static TraySettings settings(const QTemporaryDir &dir);
 };
 
 void tst_TrayMenu::initTestCase()
@@ -58,6 +60,16 @@ TrayApplication::Options tst_TrayMenu::options(QTemporaryDir &dir, int port)
     o.settingsFile = dir.path() + "/tray.ini";
     o.configFile = dir.path() + "/ghost-runner.ini";
     return o;
+}
+
+TraySettings tst_TrayMenu::settings(const QTemporaryDir &dir)
+{
+    TraySettings s;
+    s.bind = "127.0.0.1";
+    s.port = 0;
+    s.role = "all-in-one";
+    s.workspace = dir.path() + "/ws";
+    return s;
 }
 
 void tst_TrayMenu::menuForEachState_data()
@@ -211,11 +223,7 @@ void tst_TrayMenu::portInUseIsShownAndNotified()
     QVERIFY(action(tray.trayIcon()->menu(), "status")->text().startsWith("Not running: "));
     QVERIFY(!action(tray.trayIcon()->menu(), "copyUrl")->isEnabled());
     // Settings fix it without a restart: another port, and the engine starts.
-    TraySettings s;
-    s.bind = "127.0.0.1";
-    s.port = 0;
-    s.role = "all-in-one";
-    s.workspace = dir.path() + "/ws";
+    const TraySettings s = settings(dir);
     const Status applied = tray.applySettings(s);
     QVERIFY2(applied.ok(), qPrintable(applied.error().message));
     QCOMPARE(tray.state(), TrayState::Ok);
@@ -257,11 +265,7 @@ void tst_TrayMenu::settingsKeepWhatTheFileHad()
     f.close();
     TrayApplication tray(o);
     QVERIFY(tray.start().ok());
-    TraySettings s;
-    s.bind = "127.0.0.1";
-    s.port = 0;
-    s.role = "all-in-one";
-    s.workspace = dir.path() + "/ws";
+    const TraySettings s = settings(dir);
     const Status applied = tray.applySettings(s);
     QVERIFY2(applied.ok(), qPrintable(applied.error().message));
     QFile back(o.configFile);
