@@ -2,6 +2,7 @@
 
 #include <QFile>
 #include <QSaveFile>
+#include <cctype>
 #include <optional>
 #include <vector>
 
@@ -79,8 +80,7 @@ QByteArray IniFile::encodeValue(const QString &text)
     QString escaped;
     bool lastWasHexEscape = false;
     for (const QChar c : value) {
-        const bool hexDigit = (c >= QLatin1Char('0') && c <= QLatin1Char('9')) ||
-                              (c.toLower() >= QLatin1Char('a') && c.toLower() <= QLatin1Char('f'));
+        const bool hexDigit = c.unicode() < 0x80 && std::isxdigit(c.unicode());
         if (c == QLatin1Char('\\') || c == QLatin1Char('"')) {
             escaped += QLatin1Char('\\');
             escaped += c;
