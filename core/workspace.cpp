@@ -266,39 +266,38 @@ Status Workspace::checkOnDisk(const QString &path, const QString &clean, bool ch
     return {};
 }
 
-Result<QString> Workspace::normalize(const QString &path) const
+Result<QString> Workspace::checkedPath(const QString &path, bool checkLast, Location *where) const
 {
-    const PathScope scope(*this);
     Result<QString> clean = WorkspacePath::normalize(path, m_root, m_options.allowGit);
     if (!clean.ok())
         return clean;
-    if (Status s = checkOnDisk(path, *clean, true, nullptr); !s.ok())
+    if (Status s = checkOnDisk(path, *clean, checkLast, where); !s.ok())
         return s.error();
     return clean;
+}
+
+Result<QString> Workspace::normalize(const QString &path) const
+{
+    const PathScope scope(*this);
+    return checkedPath(path, true, nullptr);
 }
 
 Result<QString> Workspace::absolutePathFor(const QString &relativePath, Location *where) const
 {
     const PathScope scope(*this);
-    const Result<QString> clean =
-        WorkspacePath::normalize(relativePath, m_root, m_options.allowGit);
+    const Result<QString> clean = checkedPath(relativePath, true, where);
     if (!clean.ok())
         return clean;
-    if (Status s = checkOnDisk(relativePath, *clean, true, where); !s.ok())
-        return s.error();
     return m_root + QLatin1Char('/') + *clean;
 }
 
 Result<FileState> Workspace::read(const QString &relativePath) const
 {
     const PathScope scope(*this);
-    const Result<QString> clean =
-        WorkspacePath::normalize(relativePath, m_root, m_options.allowGit);
+    Location at;
+    const Result<QString> clean = checkedPath(relativePath, false, &at);
     if (!clean.ok())
         return clean.error();
-    Location at;
-    if (Status s = checkOnDisk(relativePath, *clean, false, &at); !s.ok())
-        return s.error();
     return readAt(relativePath, *clean, at);
 }
 
@@ -312,15 +311,10 @@ QList<Result<FileState>> Workspace::readMany(const QStringList &relativePaths) c
     std::vector<std::pair<QString, Location>> located(size_t(relativePaths.size()));
     std::vector<qsizetype> toRead;
     for (qsizetype i = 0; i < relativePaths.size(); ++i) {
-        const QString &path = relativePaths.at(i);
-        Result<QString> clean = WorkspacePath::normalize(path, m_root, m_options.allowGit);
+        auto &[cleanPath, at] = located[size_t(i)];
+        Result<QString> clean = checkedPath(relativePaths.at(i), false, &at);
         if (!clean.ok()) {
             out.append(clean.error());
-            continue;
-        }
-        auto &[cleanPath, at] = located[size_t(i)];
-        if (Status s = checkOnDisk(path, *clean, false, &at); !s.ok()) {
-            out.append(s.error());
             continue;
         }
         cleanPath = std::move(*clean);

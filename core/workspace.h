@@ -78,6 +78,8 @@ private:
         int leaf = -1; // checkLast: 1 when the name exists (then in leafStat), 0 when not
         struct stat leafStat;
     };
+    // WorkspacePath::normalize, then checkOnDisk(): the clean relative path (within a PathScope).
+    Result<QString> checkedPath(const QString &path, bool checkLast, Location *where) const;
     // Normalizes and checks like normalize(), and says what it found there.
     Result<QString> absolutePathFor(const QString &relativePath, Location *where = nullptr) const;
     // The symlink checks of normalize() for an already lexically clean path; checkLast: also
